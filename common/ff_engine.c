@@ -1,0 +1,851 @@
+/* ff_engine: runs a batch of records against Redis state: read, decide, guarded write, exactly once. */
+#include "ff_engine.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ff_embedded.h"
+#include "ff_log.h"
+
+/* How often an entity may lose a guard race in one batch before the batch
+ * fails (and is retried after a backoff). */
+#define MAX_ATTEMPTS 8
+
+typedef enum {
+    ENT_DECIDING,
+    ENT_WRITE,   /* decided, write pending */
+    ENT_APPLIED, /* written (or nothing to write) */
+    ENT_RETRY,   /* lost a guard race: decide again */
+} ent_status_t;
+
+typedef struct src_s {
+    const char *field; /* "<topic>:<partition>" */
+    int64_t expected;  /* applied offset read, -1: none */
+    int64_t max;       /* highest offset of this source in the batch */
+    int64_t floor;
+} src_t;
+
+typedef struct op_s {
+    struct op_s *next;
+    const char *cmd;
+    int keyidx;
+    int nargs;
+    const char **args;
+    size_t *lens;
+} op_t;
+
+typedef struct guard_s {
+    struct guard_s *next;
+    int keyidx;
+    const char *field;
+    const char *expected;
+} guard_t;
+
+struct ff_ent_private_s {
+    ent_status_t status;
+    src_t *srcs;
+    size_t nsrcs;
+    bool applied_known;
+    size_t applied_cmd;   /* index of the HMGET of applied offsets, or SIZE_MAX */
+    size_t outcomes_cmd;  /* index of the HMGET of stored outputs, or SIZE_MAX */
+    bool decided;
+    const char **keys; /* write keys: [0] applied, [1] outcomes, then data keys */
+    size_t nkeys, capkeys;
+    op_t *ops, **ops_tail;
+    size_t nops;
+    guard_t *guards;
+    size_t nguards;
+    size_t write_cmd;
+    int attempts;
+};
+
+typedef struct cached_applied_s {
+    size_t n;
+    char **fields;
+    int64_t *offsets;
+} cached_applied_t;
+
+struct ff_engine_s {
+    ff_redis_t *redis;
+    ff_codec_t *codec;
+    const ff_engine_ops_t *ops;
+    void *proc;
+    ff_engine_opts_t opts;
+    int script;
+    ff_rpipe_t pipes[2];
+    int cur; /* pipes[cur] holds the replies of the last round */
+    ff_rpipe_t side;
+    ff_map_t cache; /* tag -> cached_applied_t */
+    ff_engine_stats_t stats;
+    ff_buf_t scratch;
+};
+
+static void cached_free(cached_applied_t *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n; i++)
+        free(c->fields[i]);
+    free(c->fields);
+    free(c->offsets);
+    free(c);
+}
+
+static void cached_free_cb(const char *key, void *value, void *opaque)
+{
+    (void)key;
+    (void)opaque;
+    cached_free(value);
+}
+
+ff_engine_t *ff_engine_new(ff_redis_t *redis, ff_codec_t *codec, const ff_engine_ops_t *ops,
+                           void *proc, const ff_engine_opts_t *opts)
+{
+    ff_engine_t *engine = ff_calloc(1, sizeof(*engine));
+    const char *lua = ff_embedded_get("common/lua/ff_apply.lua");
+    engine->redis = redis;
+    engine->codec = codec;
+    engine->ops = ops;
+    engine->proc = proc;
+    engine->opts = *opts;
+    engine->script = ff_redis_script(redis, "ff_apply", lua);
+    ff_rpipe_init(&engine->pipes[0]);
+    ff_rpipe_init(&engine->pipes[1]);
+    ff_rpipe_init(&engine->side);
+    ff_map_init(&engine->cache);
+    ff_buf_init(&engine->scratch);
+    return engine;
+}
+
+void ff_engine_destroy(ff_engine_t *engine)
+{
+    if (!engine)
+        return;
+    ff_map_each(&engine->cache, cached_free_cb, NULL);
+    ff_map_term(&engine->cache);
+    ff_rpipe_term(&engine->pipes[0]);
+    ff_rpipe_term(&engine->pipes[1]);
+    ff_rpipe_term(&engine->side);
+    ff_buf_term(&engine->scratch);
+    free(engine);
+}
+
+void ff_engine_forget(ff_engine_t *engine)
+{
+    ff_map_each(&engine->cache, cached_free_cb, NULL);
+    ff_map_clear(&engine->cache);
+    if (engine->ops->forget)
+        engine->ops->forget(engine->proc, NULL);
+}
+
+const ff_engine_stats_t *ff_engine_stats(const ff_engine_t *engine)
+{
+    return &engine->stats;
+}
+
+/* ---- helpers for processors ------------------------------------------------ */
+
+const char *ff_engine_key(ff_ent_t *e, const char *tag, const char *suffix)
+{
+    return ff_arena_printf(e->arena, "%s:{%s}:%s", e->engine->opts.prefix, tag, suffix);
+}
+
+const char *ff_ent_key(ff_ent_t *e, const char *suffix)
+{
+    return ff_engine_key(e, e->tag, suffix);
+}
+
+const char *ff_ent_keyf(ff_ent_t *e, const char *fmt, ...)
+{
+    ff_buf_t *b = &e->engine->scratch;
+    va_list ap;
+    ff_buf_reset(b);
+    va_start(ap, fmt);
+    ff_buf_vprintf(b, fmt, ap);
+    va_end(ap);
+    return ff_ent_key(e, b->data);
+}
+
+ff_rpipe_t *ff_ent_pipe(ff_ent_t *e)
+{
+    return &e->engine->pipes[!e->engine->cur];
+}
+
+redisReply *ff_ent_reply(ff_ent_t *e, size_t index)
+{
+    return ff_rpipe_reply(&e->engine->pipes[e->engine->cur], index);
+}
+
+ff_rpipe_t *ff_ent_side_pipe(ff_ent_t *e)
+{
+    return &e->engine->side;
+}
+
+static int key_index(ff_ent_t *e, const char *key)
+{
+    struct ff_ent_private_s *p = e->priv;
+    for (size_t i = 0; i < p->nkeys; i++)
+        if (!strcmp(p->keys[i], key))
+            return (int)i + 1; /* Lua's KEYS are 1-based */
+    if (p->nkeys == p->capkeys) {
+        size_t cap = p->capkeys ? p->capkeys * 2 : 8;
+        const char **keys = ff_arena_alloc(e->arena, cap * sizeof(*keys));
+        if (p->nkeys)
+            memcpy(keys, p->keys, p->nkeys * sizeof(*keys));
+        p->keys = keys;
+        p->capkeys = cap;
+    }
+    p->keys[p->nkeys++] = ff_arena_strdup(e->arena, key);
+    return (int)p->nkeys;
+}
+
+void ff_ent_op(ff_ent_t *e, const char *cmd, const char *key, int nargs, const char *const *args,
+               const size_t *lens)
+{
+    struct ff_ent_private_s *p = e->priv;
+    op_t *op = ff_arena_alloc(e->arena, sizeof(*op));
+    op->next = NULL;
+    op->cmd = cmd;
+    op->keyidx = key_index(e, key);
+    op->nargs = nargs;
+    op->args = ff_arena_alloc(e->arena, (size_t)(nargs ? nargs : 1) * sizeof(char *));
+    op->lens = ff_arena_alloc(e->arena, (size_t)(nargs ? nargs : 1) * sizeof(size_t));
+    for (int i = 0; i < nargs; i++) {
+        size_t n = lens ? lens[i] : strlen(args[i]);
+        op->args[i] = ff_arena_strndup(e->arena, args[i], n);
+        op->lens[i] = n;
+    }
+    *p->ops_tail = op;
+    p->ops_tail = &op->next;
+    p->nops++;
+}
+
+void ff_ent_hset(ff_ent_t *e, const char *key, const char *field, const char *value)
+{
+    const char *args[2] = {field, value};
+    ff_ent_op(e, "HSET", key, 2, args, NULL);
+}
+
+void ff_ent_hsetf(ff_ent_t *e, const char *key, const char *field, const char *fmt, ...)
+{
+    ff_buf_t b;
+    va_list ap;
+    ff_buf_init(&b);
+    va_start(ap, fmt);
+    ff_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    ff_ent_hset(e, key, field, b.data ? b.data : "");
+    ff_buf_term(&b);
+}
+
+void ff_ent_hset_i64(ff_ent_t *e, const char *key, const char *field, int64_t v)
+{
+    ff_ent_hsetf(e, key, field, "%lld", (long long)v);
+}
+
+void ff_ent_hincrby(ff_ent_t *e, const char *key, const char *field, int64_t by)
+{
+    char num[24];
+    const char *args[2] = {field, num};
+    snprintf(num, sizeof num, "%lld", (long long)by);
+    ff_ent_op(e, "HINCRBY", key, 2, args, NULL);
+}
+
+void ff_ent_hdel(ff_ent_t *e, const char *key, const char *field)
+{
+    const char *args[1] = {field};
+    ff_ent_op(e, "HDEL", key, 1, args, NULL);
+}
+
+void ff_ent_del(ff_ent_t *e, const char *key)
+{
+    ff_ent_op(e, "DEL", key, 0, NULL, NULL);
+}
+
+void ff_ent_pexpire(ff_ent_t *e, const char *key, int64_t ms)
+{
+    char num[24];
+    const char *args[1] = {num};
+    snprintf(num, sizeof num, "%lld", (long long)(ms > 0 ? ms : 1));
+    ff_ent_op(e, "PEXPIRE", key, 1, args, NULL);
+}
+
+void ff_ent_guard(ff_ent_t *e, const char *key, const char *field, const char *expected)
+{
+    struct ff_ent_private_s *p = e->priv;
+    guard_t *g = ff_arena_alloc(e->arena, sizeof(*g));
+    g->keyidx = key_index(e, key);
+    g->field = ff_arena_strdup(e->arena, field);
+    g->expected = ff_arena_strdup(e->arena, expected ? expected : "");
+    g->next = p->guards;
+    p->guards = g;
+    p->nguards++;
+}
+
+const char *ff_trigger_id(ff_arena_t *arena, const ff_event_t *ev, const char *rule)
+{
+    return ff_arena_printf(arena, "%s:%d:%lld:%s", ev->topic, (int)ev->partition,
+                           (long long)ev->offset, rule);
+}
+
+static void link_output(ff_event_t *ev, ff_output_t *o)
+{
+    o->next = NULL;
+    if (!ev->outputs_tail)
+        ev->outputs_tail = &ev->outputs;
+    *ev->outputs_tail = o;
+    ev->outputs_tail = &o->next;
+}
+
+void ff_ent_emit(ff_ent_t *e, ff_event_t *ev, const char *topic, const char *key, ff_rec_t type,
+                 const void *rec, int label)
+{
+    ff_buf_t *b = &e->engine->scratch;
+    ff_output_t *o = ff_arena_alloc(e->arena, sizeof(*o));
+    ff_buf_reset(b);
+    ff_codec_encode(e->engine->codec, type, rec, b);
+    o->topic = ff_arena_strdup(e->arena, topic);
+    o->key_len = key ? strlen(key) : 0;
+    o->key = key ? ff_arena_strndup(e->arena, key, o->key_len) : NULL;
+    o->value_len = b->len;
+    o->value = ff_arena_strndup(e->arena, b->data, b->len);
+    o->label = label;
+    link_output(ev, o);
+}
+
+/* ---- stored outputs -------------------------------------------------------- */
+
+static void put_u32(ff_buf_t *b, uint32_t v)
+{
+    char c[4] = {(char)(v >> 24), (char)(v >> 16), (char)(v >> 8), (char)v};
+    ff_buf_append(b, c, 4);
+}
+
+static int get_u32(const char **p, const char *end, uint32_t *v)
+{
+    const unsigned char *u = (const unsigned char *)*p;
+    if (end - *p < 4)
+        return -1;
+    *v = (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 | (uint32_t)u[2] << 8 | u[3];
+    *p += 4;
+    return 0;
+}
+
+/* Layout: per output: u32 label, u32 topic len, topic, u32 key len + 1 (0 =
+ * no key), key, u32 value len, value. */
+void ff_outputs_encode(const ff_output_t *o, ff_buf_t *out)
+{
+    for (; o; o = o->next) {
+        size_t tl = strlen(o->topic);
+        put_u32(out, (uint32_t)o->label);
+        put_u32(out, (uint32_t)tl);
+        ff_buf_append(out, o->topic, tl);
+        put_u32(out, o->key ? (uint32_t)o->key_len + 1 : 0);
+        if (o->key)
+            ff_buf_append(out, o->key, o->key_len);
+        put_u32(out, (uint32_t)o->value_len);
+        ff_buf_append(out, o->value, o->value_len);
+    }
+}
+
+int ff_outputs_decode(const char *data, size_t len, ff_arena_t *arena, ff_output_t **head,
+                      ff_output_t ***tail)
+{
+    const char *p = data, *end = data + len;
+    ff_event_t tmp = {.outputs = *head, .outputs_tail = *tail};
+    while (p < end) {
+        ff_output_t *o = ff_arena_alloc(arena, sizeof(*o));
+        uint32_t label, tl, kl, vl;
+        if (get_u32(&p, end, &label) == -1 || get_u32(&p, end, &tl) == -1 ||
+            (size_t)(end - p) < tl)
+            return -1;
+        o->label = (int)label;
+        o->topic = ff_arena_strndup(arena, p, tl);
+        p += tl;
+        if (get_u32(&p, end, &kl) == -1 || (kl && (size_t)(end - p) < kl - 1))
+            return -1;
+        o->key = kl ? ff_arena_strndup(arena, p, kl - 1) : NULL;
+        o->key_len = kl ? kl - 1 : 0;
+        p += kl ? kl - 1 : 0;
+        if (get_u32(&p, end, &vl) == -1 || (size_t)(end - p) < vl)
+            return -1;
+        o->value = ff_arena_strndup(arena, p, vl);
+        o->value_len = vl;
+        p += vl;
+        link_output(&tmp, o);
+    }
+    *head = tmp.outputs;
+    *tail = tmp.outputs_tail;
+    return 0;
+}
+
+/* ---- the batch ------------------------------------------------------------- */
+
+typedef struct batch_s {
+    ff_ent_t **ents;
+    size_t nents;
+    ff_arena_t *arena;
+} batch_t;
+
+static void ent_reset(ff_engine_t *engine, ff_ent_t *e)
+{
+    struct ff_ent_private_s *p = e->priv;
+    e->state = ff_arena_alloc(e->arena, engine->opts.state_size ? engine->opts.state_size : 1);
+    memset(e->state, 0, engine->opts.state_size ? engine->opts.state_size : 1);
+    p->status = ENT_DECIDING;
+    p->applied_known = false;
+    p->applied_cmd = SIZE_MAX;
+    p->outcomes_cmd = SIZE_MAX;
+    p->decided = false;
+    p->keys = NULL;
+    p->nkeys = p->capkeys = 0;
+    p->ops = NULL;
+    p->ops_tail = &p->ops;
+    p->nops = 0;
+    p->guards = NULL;
+    p->nguards = 0;
+    p->write_cmd = SIZE_MAX;
+    e->nfresh = e->nevents;
+    FF_ENT_FOREACH(e, ev) {
+        ev->replay = false;
+        ev->outputs = NULL;
+        ev->outputs_tail = &ev->outputs;
+    }
+    for (size_t i = 0; i < p->nsrcs; i++)
+        p->srcs[i].expected = -1;
+    /* Every write carries the applied and outcome keys first. */
+    key_index(e, ff_ent_key(e, "applied"));
+    key_index(e, ff_ent_key(e, "out"));
+}
+
+static int group(ff_engine_t *engine, ff_event_t *events, size_t n, const int64_t *floors,
+                 ff_arena_t *arena, batch_t *b)
+{
+    ff_map_t map;
+    ff_map_init(&map);
+    b->ents = ff_arena_alloc(arena, (n ? n : 1) * sizeof(ff_ent_t *));
+    b->nents = 0;
+    b->arena = arena;
+    for (size_t i = 0; i < n; i++) {
+        ff_event_t *ev = &events[i];
+        const char *tag = engine->ops->entity(engine->proc, ev, arena);
+        ff_ent_t *e;
+        ev->entity = NULL;
+        ev->next_in_entity = NULL;
+        ev->outputs = NULL;
+        ev->outputs_tail = &ev->outputs;
+        ev->replay = false;
+        if (!tag)
+            continue;
+        e = ff_map_get(&map, tag, strlen(tag));
+        if (!e) {
+            e = ff_arena_alloc(arena, sizeof(*e));
+            memset(e, 0, sizeof(*e));
+            e->tag = tag;
+            e->engine = engine;
+            e->arena = arena;
+            e->priv = ff_arena_alloc(arena, sizeof(*e->priv));
+            memset(e->priv, 0, sizeof(*e->priv));
+            e->priv->srcs = ff_arena_alloc(arena, 4 * sizeof(src_t));
+            ff_map_put(&map, tag, strlen(tag), e);
+            b->ents[b->nents++] = e;
+        }
+        ev->entity = e;
+        if (e->last)
+            e->last->next_in_entity = ev;
+        else
+            e->first = ev;
+        e->last = ev;
+        e->nevents++;
+
+        /* The sources (topic, partition) of this entity. */
+        struct ff_ent_private_s *p = e->priv;
+        size_t s;
+        for (s = 0; s < p->nsrcs; s++) {
+            const char *f = p->srcs[s].field;
+            size_t tl = strlen(ev->topic);
+            if (!strncmp(f, ev->topic, tl) && f[tl] == ':' && atoi(f + tl + 1) == ev->partition)
+                break;
+        }
+        if (s == p->nsrcs) {
+            if (p->nsrcs && p->nsrcs % 4 == 0) {
+                src_t *grown = ff_arena_alloc(arena, (p->nsrcs + 4) * sizeof(src_t));
+                memcpy(grown, p->srcs, p->nsrcs * sizeof(src_t));
+                p->srcs = grown;
+            }
+            p->srcs[s].field = ff_arena_printf(arena, "%s:%d", ev->topic, (int)ev->partition);
+            p->srcs[s].max = ev->offset;
+            p->srcs[s].floor = floors[i];
+            p->nsrcs++;
+        }
+        if (ev->offset > p->srcs[s].max)
+            p->srcs[s].max = ev->offset;
+        if (floors[i] < p->srcs[s].floor)
+            p->srcs[s].floor = floors[i];
+    }
+    ff_map_term(&map);
+    return 0;
+}
+
+static src_t *src_of(ff_ent_t *e, const ff_event_t *ev)
+{
+    struct ff_ent_private_s *p = e->priv;
+    for (size_t s = 0; s < p->nsrcs; s++) {
+        const char *f = p->srcs[s].field;
+        size_t tl = strlen(ev->topic);
+        if (!strncmp(f, ev->topic, tl) && f[tl] == ':' && atoi(f + tl + 1) == ev->partition)
+            return &p->srcs[s];
+    }
+    return NULL;
+}
+
+static void mark_replays(ff_engine_t *engine, ff_ent_t *e)
+{
+    struct ff_ent_private_s *p = e->priv;
+    size_t nreplay = 0;
+    e->nfresh = 0;
+    FF_ENT_FOREACH(e, ev) {
+        src_t *s = src_of(e, ev);
+        ev->replay = s && s->expected >= 0 && ev->offset <= s->expected;
+        if (ev->replay)
+            nreplay++;
+        else
+            e->nfresh++;
+    }
+    p->applied_known = true;
+    if (!nreplay)
+        return;
+    engine->stats.replayed += nreplay;
+    /* Fetch what those records produced the first time. */
+    ff_rpipe_t *pipe = ff_ent_pipe(e);
+    ff_rpipe_begin(pipe);
+    ff_rpipe_arg_str(pipe, "HMGET");
+    ff_rpipe_arg_str(pipe, ff_ent_key(e, "out"));
+    FF_ENT_FOREACH(e, ev) {
+        if (ev->replay)
+            ff_rpipe_argf(pipe, "%s:%d:%lld", ev->topic, (int)ev->partition,
+                          (long long)ev->offset);
+    }
+    p->outcomes_cmd = ff_rpipe_end(pipe);
+}
+
+static int take_outcomes(ff_ent_t *e, char *errstr, size_t errstr_size)
+{
+    struct ff_ent_private_s *p = e->priv;
+    redisReply *reply = ff_ent_reply(e, p->outcomes_cmd);
+    size_t k = 0;
+    p->outcomes_cmd = SIZE_MAX;
+    if (!reply || reply->type != REDIS_REPLY_ARRAY) {
+        snprintf(errstr, errstr_size, "unexpected reply reading stored outputs of %s", e->tag);
+        return -1;
+    }
+    FF_ENT_FOREACH(e, ev) {
+        redisReply *r;
+        if (!ev->replay)
+            continue;
+        r = k < reply->elements ? reply->element[k] : NULL;
+        k++;
+        /* Absent: the offset was committed and pruned, or it produced nothing. */
+        if (r && r->type == REDIS_REPLY_STRING &&
+            ff_outputs_decode(r->str, r->len, e->arena, &ev->outputs, &ev->outputs_tail) == -1) {
+            snprintf(errstr, errstr_size, "stored outputs of %s are corrupt", e->tag);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void read_applied(ff_engine_t *engine, ff_ent_t *e)
+{
+    struct ff_ent_private_s *p = e->priv;
+    cached_applied_t *c = NULL;
+    if (engine->opts.cache_applied)
+        c = ff_map_get(&engine->cache, e->tag, strlen(e->tag));
+    if (c) {
+        size_t known = 0;
+        for (size_t s = 0; s < p->nsrcs; s++) {
+            for (size_t k = 0; k < c->n; k++) {
+                if (!strcmp(c->fields[k], p->srcs[s].field)) {
+                    p->srcs[s].expected = c->offsets[k];
+                    known++;
+                }
+            }
+        }
+        if (known == p->nsrcs) {
+            mark_replays(engine, e);
+            return;
+        }
+    }
+    ff_rpipe_t *pipe = ff_ent_pipe(e);
+    ff_rpipe_begin(pipe);
+    ff_rpipe_arg_str(pipe, "HMGET");
+    ff_rpipe_arg_str(pipe, ff_ent_key(e, "applied"));
+    for (size_t s = 0; s < p->nsrcs; s++)
+        ff_rpipe_arg_str(pipe, p->srcs[s].field);
+    p->applied_cmd = ff_rpipe_end(pipe);
+}
+
+static int take_applied(ff_engine_t *engine, ff_ent_t *e, char *errstr, size_t errstr_size)
+{
+    struct ff_ent_private_s *p = e->priv;
+    redisReply *reply = ff_ent_reply(e, p->applied_cmd);
+    p->applied_cmd = SIZE_MAX;
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != p->nsrcs) {
+        snprintf(errstr, errstr_size, "unexpected reply reading applied offsets of %s", e->tag);
+        return -1;
+    }
+    for (size_t s = 0; s < p->nsrcs; s++) {
+        redisReply *r = reply->element[s];
+        int64_t v;
+        p->srcs[s].expected = -1;
+        if (r->type == REDIS_REPLY_STRING && ff_parse_i64(r->str, &v) == 0)
+            p->srcs[s].expected = v;
+    }
+    mark_replays(engine, e);
+    return 0;
+}
+
+static void cache_applied(ff_engine_t *engine, ff_ent_t *e)
+{
+    struct ff_ent_private_s *p = e->priv;
+    cached_applied_t *c;
+    if (!engine->opts.cache_applied)
+        return;
+    c = ff_map_get(&engine->cache, e->tag, strlen(e->tag));
+    if (!c) {
+        if (engine->cache.count >= engine->opts.cache_max) {
+            /* Bounded memory: start over rather than grow. */
+            ff_engine_forget(engine);
+        }
+        c = ff_calloc(1, sizeof(*c));
+        ff_map_put(&engine->cache, e->tag, strlen(e->tag), c);
+    }
+    for (size_t s = 0; s < p->nsrcs; s++) {
+        size_t k;
+        int64_t v = p->srcs[s].max > p->srcs[s].expected ? p->srcs[s].max : p->srcs[s].expected;
+        for (k = 0; k < c->n; k++)
+            if (!strcmp(c->fields[k], p->srcs[s].field))
+                break;
+        if (k == c->n) {
+            c->fields = ff_realloc(c->fields, (c->n + 1) * sizeof(char *));
+            c->offsets = ff_realloc(c->offsets, (c->n + 1) * sizeof(int64_t));
+            c->fields[k] = ff_strdup(p->srcs[s].field);
+            c->n++;
+        }
+        c->offsets[k] = v;
+    }
+}
+
+static void forget_entity(ff_engine_t *engine, ff_ent_t *e)
+{
+    cached_free(ff_map_del(&engine->cache, e->tag, strlen(e->tag)));
+    if (engine->ops->forget)
+        engine->ops->forget(engine->proc, e);
+}
+
+/* Builds the ff_apply call of a decided entity. */
+static void append_write(ff_engine_t *engine, ff_ent_t *e, ff_rpipe_t *pipe)
+{
+    struct ff_ent_private_s *p = e->priv;
+    ff_buf_t *blob = &engine->scratch;
+    size_t nout = 0;
+
+    ff_rpipe_begin_script(pipe, engine->redis, engine->script);
+    ff_rpipe_arg_i64(pipe, (int64_t)p->nkeys);
+    for (size_t k = 0; k < p->nkeys; k++)
+        ff_rpipe_arg_str(pipe, p->keys[k]);
+    ff_rpipe_arg_i64(pipe, (int64_t)p->nsrcs);
+    for (size_t s = 0; s < p->nsrcs; s++) {
+        src_t *src = &p->srcs[s];
+        ff_rpipe_arg_str(pipe, src->field);
+        if (src->expected >= 0)
+            ff_rpipe_arg_i64(pipe, src->expected);
+        else
+            ff_rpipe_arg(pipe, "", 0);
+        ff_rpipe_arg_i64(pipe, src->max > src->expected ? src->max : src->expected);
+        ff_rpipe_arg_i64(pipe, src->floor);
+    }
+    ff_rpipe_arg_i64(pipe, (int64_t)p->nguards);
+    for (guard_t *g = p->guards; g; g = g->next) {
+        ff_rpipe_arg_i64(pipe, g->keyidx);
+        ff_rpipe_arg_str(pipe, g->field);
+        ff_rpipe_arg_str(pipe, g->expected);
+    }
+    ff_rpipe_arg_i64(pipe, (int64_t)p->nops);
+    for (op_t *op = p->ops; op; op = op->next) {
+        ff_rpipe_arg_str(pipe, op->cmd);
+        ff_rpipe_arg_i64(pipe, op->keyidx);
+        ff_rpipe_arg_i64(pipe, op->nargs);
+        for (int a = 0; a < op->nargs; a++)
+            ff_rpipe_arg(pipe, op->args[a], op->lens[a]);
+    }
+    FF_ENT_FOREACH(e, ev)
+        if (!ev->replay && ev->outputs)
+            nout++;
+    ff_rpipe_arg_i64(pipe, (int64_t)nout);
+    FF_ENT_FOREACH(e, ev) {
+        if (ev->replay || !ev->outputs)
+            continue;
+        ff_rpipe_argf(pipe, "%s:%d:%lld", ev->topic, (int)ev->partition, (long long)ev->offset);
+        ff_buf_reset(blob);
+        ff_outputs_encode(ev->outputs, blob);
+        ff_rpipe_arg(pipe, blob->data, blob->len);
+    }
+    ff_rpipe_arg_i64(pipe, engine->opts.outcome_ttl_ms);
+    p->write_cmd = ff_rpipe_end(pipe);
+}
+
+static int exec_round(ff_engine_t *engine, char *errstr, size_t errstr_size)
+{
+    ff_rpipe_t *next = &engine->pipes[!engine->cur];
+    int rc;
+    /* The replies of the previous round are no longer needed. */
+    ff_rpipe_reset(&engine->pipes[engine->cur]);
+    engine->cur = !engine->cur;
+    if (ff_rpipe_count(next) == 0)
+        return 0;
+    rc = ff_redis_exec(engine->redis, next, errstr, errstr_size);
+    engine->stats.rounds++;
+    return rc;
+}
+
+int ff_engine_run(ff_engine_t *engine, ff_event_t *events, size_t n, const int64_t *floors,
+                  ff_arena_t *arena, char *errstr, size_t errstr_size)
+{
+    batch_t b;
+    size_t pending;
+
+    ff_rpipe_reset(&engine->pipes[0]);
+    ff_rpipe_reset(&engine->pipes[1]);
+    ff_rpipe_reset(&engine->side);
+    group(engine, events, n, floors, arena, &b);
+    engine->stats.batches++;
+    engine->stats.entities += b.nents;
+    for (size_t i = 0; i < b.nents; i++) {
+        b.ents[i]->priv->attempts = 0;
+        ent_reset(engine, b.ents[i]);
+    }
+
+    for (;;) {
+        /* Round 0: applied offsets and the processor's reads. */
+        pending = 0;
+        for (size_t i = 0; i < b.nents; i++) {
+            ff_ent_t *e = b.ents[i];
+            if (e->priv->status != ENT_DECIDING)
+                continue;
+            read_applied(engine, e);
+            engine->ops->read(engine->proc, e);
+            pending++;
+        }
+        if (!pending)
+            break;
+        int round = 0;
+        for (;;) {
+            size_t undecided = 0;
+            if (exec_round(engine, errstr, errstr_size) == -1)
+                return -1;
+            for (size_t i = 0; i < b.nents; i++) {
+                ff_ent_t *e = b.ents[i];
+                struct ff_ent_private_s *p = e->priv;
+                if (p->status != ENT_DECIDING)
+                    continue;
+                if (p->applied_cmd != SIZE_MAX) {
+                    if (take_applied(engine, e, errstr, errstr_size) == -1)
+                        return -1;
+                } else if (p->outcomes_cmd != SIZE_MAX) {
+                    if (take_outcomes(e, errstr, errstr_size) == -1)
+                        return -1;
+                }
+                if (!p->decided &&
+                    engine->ops->decide(engine->proc, e, round) == FF_ENT_DONE)
+                    p->decided = true;
+                if (p->decided && p->outcomes_cmd == SIZE_MAX)
+                    p->status = ENT_WRITE;
+                else
+                    undecided++;
+            }
+            if (!undecided)
+                break;
+            round++;
+        }
+
+        /* The write round: one script per entity, plus idempotent side commands. */
+        ff_rpipe_t *wpipe = ff_ent_pipe(b.ents[0]);
+        for (size_t i = 0; i < b.nents; i++) {
+            ff_ent_t *e = b.ents[i];
+            if (e->priv->status != ENT_WRITE)
+                continue;
+            if (e->nfresh == 0) {
+                e->priv->status = ENT_APPLIED; /* nothing new: nothing to write */
+                continue;
+            }
+            append_write(engine, e, wpipe);
+        }
+        size_t nside = ff_rpipe_count(&engine->side);
+        for (size_t c = 0; c < nside; c++) {
+            ff_rpipe_t *side = &engine->side;
+            size_t first = side->cmd_first[c], argc = side->cmd_argc[c];
+            ff_rpipe_begin(wpipe);
+            for (size_t a = 0; a < argc; a++)
+                ff_rpipe_arg(wpipe, side->args.data + side->arg_off[first + a],
+                             side->arg_len[first + a]);
+            ff_rpipe_end(wpipe);
+        }
+        ff_rpipe_reset(&engine->side);
+        if (exec_round(engine, errstr, errstr_size) == -1)
+            return -1;
+
+        size_t retry = 0;
+        for (size_t i = 0; i < b.nents; i++) {
+            ff_ent_t *e = b.ents[i];
+            struct ff_ent_private_s *p = e->priv;
+            redisReply *reply;
+            if (p->status != ENT_WRITE)
+                continue;
+            reply = ff_ent_reply(e, p->write_cmd);
+            if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1 &&
+                reply->element[0]->type == REDIS_REPLY_INTEGER &&
+                reply->element[0]->integer == 1) {
+                p->status = ENT_APPLIED;
+                cache_applied(engine, e);
+                if (engine->ops->applied)
+                    engine->ops->applied(engine->proc, e);
+                continue;
+            }
+            if (reply && reply->type == REDIS_REPLY_ERROR) {
+                snprintf(errstr, errstr_size, "writing state of %s: %s", e->tag, reply->str);
+                forget_entity(engine, e);
+                return -1;
+            }
+            if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 4) {
+                snprintf(errstr, errstr_size, "unexpected reply writing state of %s", e->tag);
+                forget_entity(engine, e);
+                return -1;
+            }
+            /* Someone else changed what we read: read and decide again. */
+            engine->stats.conflicts++;
+            ff_debug("engine.conflict", "%s: %s %s changed to '%s'; deciding again", e->tag,
+                     reply->element[1]->str, reply->element[2]->str,
+                     reply->element[3]->type == REDIS_REPLY_STRING ? reply->element[3]->str : "");
+            forget_entity(engine, e);
+            if (++p->attempts >= MAX_ATTEMPTS) {
+                snprintf(errstr, errstr_size, "state of %s kept changing under us (%d attempts)",
+                         e->tag, p->attempts);
+                return -1;
+            }
+            ent_reset(engine, e);
+            retry++;
+        }
+        if (!retry)
+            break;
+    }
+    for (size_t i = 0; i < b.nents; i++) {
+        if (b.ents[i]->priv->status != ENT_APPLIED) {
+            snprintf(errstr, errstr_size, "entity %s was not applied", b.ents[i]->tag);
+            return -1;
+        }
+    }
+    return 0;
+}

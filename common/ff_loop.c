@@ -1,0 +1,770 @@
+/* ff_loop: the consume loop every processor runs: batch, decode, DLQ, engine, transaction, commit. */
+#include "ff_loop.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ff_clock.h"
+#include "ff_kafka.h"
+#include "ff_log.h"
+
+/* How long one transaction call may block before we count it as an outage. */
+#define TXN_TIMEOUT_MS 10000
+
+typedef struct item_s {
+    rd_kafka_message_t *rkm;
+    int input;       /* -1: not one of our topics */
+    ff_event_t *ev;  /* NULL: goes to the DLQ */
+    const char *dlq_class;
+    const char *dlq_msg;
+} item_t;
+
+typedef struct input_rt_s {
+    const char *topic;
+    char *dlq_topic;
+} input_rt_t;
+
+struct ff_loop_s {
+    const ff_processor_t *def;
+    void *proc;
+    const ff_conf_t *conf;
+    ff_codec_t *codec;
+    ff_engine_t *engine;
+    char *group_id;
+    char *txn_id;
+    char *proc_name; /* "footfall-shelf", for DLQ headers */
+    input_rt_t *inputs;
+
+    rd_kafka_t *consumer;
+    rd_kafka_t *producer;
+    bool txn_ready;
+
+    /* the batch in hand */
+    item_t *items;
+    size_t nitems, cap;
+    ff_event_t *events;
+    int64_t *floors;
+    size_t nevents;
+    bool applied;  /* Redis effects done, outputs known */
+    bool revoked;  /* a rebalance took partitions while we held the batch */
+    ff_arena_t arena;
+    rd_kafka_message_t **lookahead; /* arrived during a pause; start the next batch */
+    size_t nlookahead, caplookahead;
+
+    int batch_size;
+    int64_t batch_timeout;
+    int64_t backoff_initial, backoff_max, backoff;
+    bool paused;
+    int assigned;
+    bool redis_ok;
+    ff_loop_stats_t stats;
+    int64_t last_err_log;
+};
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    ff_loop_t *loop = opaque;
+    bool cooperative = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+    rd_kafka_error_t *error = NULL;
+
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        ff_info("kafka.assign", "assigned %d partitions", parts->cnt);
+        if (cooperative)
+            error = rd_kafka_incremental_assign(rk, parts);
+        else
+            rd_kafka_assign(rk, parts);
+        loop->assigned += parts->cnt;
+        if (loop->paused)
+            rd_kafka_pause_partitions(rk, parts);
+    } else {
+        ff_info("kafka.revoke", "revoked %d partitions%s", parts->cnt,
+                loop->nitems ? "; dropping the uncommitted batch in hand" : "");
+        /* What we hold was not committed: the next owner starts from the
+         * committed offsets, and our Redis writes (if any) are recorded as
+         * applied, so it will reproduce the same outputs. */
+        if (loop->nitems)
+            loop->revoked = true;
+        if (cooperative)
+            error = rd_kafka_incremental_unassign(rk, parts);
+        else
+            rd_kafka_assign(rk, NULL);
+        loop->assigned = cooperative ? loop->assigned - parts->cnt : 0;
+    }
+    if (error) {
+        ff_error("kafka.rebalance", "%s", rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+    }
+    /* Cached state may be another instance's now. */
+    ff_engine_forget(loop->engine);
+}
+
+static int make_consumer(ff_loop_t *loop, char *errstr, size_t errstr_size)
+{
+    const char *extra[] = {
+        "group.id", loop->group_id,
+        "enable.auto.commit", "false",
+        "enable.auto.offset.store", "false",
+        "isolation.level", "read_committed",
+        "auto.offset.reset", "earliest",
+        NULL,
+    };
+    rd_kafka_conf_t *kconf;
+    rd_kafka_topic_partition_list_t *topics;
+    rd_kafka_resp_err_t err;
+
+    /* Settings the operator gave win over our defaults, except the ones
+     * the exactly-once design depends on (enforced after). */
+    kconf = ff_kafka_conf(loop->conf, NULL, errstr, errstr_size);
+    if (!kconf)
+        return -1;
+    for (int i = 0; extra[i]; i += 2) {
+        char why[256];
+        if (rd_kafka_conf_set(kconf, extra[i], extra[i + 1], why, sizeof why) !=
+            RD_KAFKA_CONF_OK) {
+            snprintf(errstr, errstr_size, "kafka %s: %s", extra[i], why);
+            rd_kafka_conf_destroy(kconf);
+            return -1;
+        }
+    }
+    rd_kafka_conf_set_opaque(kconf, loop);
+    rd_kafka_conf_set_rebalance_cb(kconf, rebalance_cb);
+    loop->consumer = ff_kafka_new(RD_KAFKA_CONSUMER, kconf, errstr, errstr_size);
+    if (!loop->consumer)
+        return -1;
+    rd_kafka_poll_set_consumer(loop->consumer);
+    topics = rd_kafka_topic_partition_list_new((int)loop->def->ninputs);
+    for (size_t i = 0; i < loop->def->ninputs; i++)
+        rd_kafka_topic_partition_list_add(topics, loop->inputs[i].topic, RD_KAFKA_PARTITION_UA);
+    err = rd_kafka_subscribe(loop->consumer, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (err) {
+        snprintf(errstr, errstr_size, "subscribe: %s", rd_kafka_err2str(err));
+        return -1;
+    }
+    loop->assigned = 0;
+    return 0;
+}
+
+static int make_producer(ff_loop_t *loop, char *errstr, size_t errstr_size)
+{
+    const char *extra[] = {
+        "transactional.id", loop->txn_id,
+        NULL,
+    };
+    const char *defaults[] = {
+        /* Keys land on the partitions Java clients would choose. */
+        "partitioner", "murmur2_random",
+        "linger.ms", "5",
+        /* A DLQ record carries the original value, whatever its size. */
+        "message.max.bytes", "16777216",
+        NULL,
+    };
+    rd_kafka_conf_t *kconf;
+    char why[256];
+    kconf = ff_kafka_conf(loop->conf, NULL, errstr, errstr_size);
+    if (!kconf)
+        return -1;
+    /* Our defaults apply only where the operator set nothing. */
+    for (int i = 0; defaults[i]; i += 2) {
+        bool given = false;
+        for (size_t k = 0; k < ff_conf_kafka_count(loop->conf); k++) {
+            const char *key, *value;
+            ff_conf_kafka_get(loop->conf, k, &key, &value);
+            given |= !strcmp(key, defaults[i]);
+        }
+        if (!given)
+            rd_kafka_conf_set(kconf, defaults[i], defaults[i + 1], why, sizeof why);
+    }
+    for (int i = 0; extra[i]; i += 2) {
+        if (rd_kafka_conf_set(kconf, extra[i], extra[i + 1], why, sizeof why) !=
+            RD_KAFKA_CONF_OK) {
+            snprintf(errstr, errstr_size, "kafka %s: %s", extra[i], why);
+            rd_kafka_conf_destroy(kconf);
+            return -1;
+        }
+    }
+    loop->producer = ff_kafka_new(RD_KAFKA_PRODUCER, kconf, errstr, errstr_size);
+    loop->txn_ready = false;
+    return loop->producer ? 0 : -1;
+}
+
+ff_loop_t *ff_loop_new(const ff_processor_t *def, void *proc, const ff_conf_t *conf,
+                       ff_codec_t *codec, ff_engine_t *engine, char *errstr, size_t errstr_size)
+{
+    ff_loop_t *loop = ff_calloc(1, sizeof(*loop));
+    const char *instance = ff_conf_str(conf, "instance.id");
+    char host[256] = "local";
+
+    loop->def = def;
+    loop->proc = proc;
+    loop->conf = conf;
+    loop->codec = codec;
+    loop->engine = engine;
+    loop->group_id = ff_strdup(ff_conf_str(conf, "group.id"));
+    if (!*instance) {
+        gethostname(host, sizeof host - 1);
+        instance = host;
+    }
+    /* Stable per instance: a restarted instance fences its own zombie. */
+    loop->txn_id = ff_asprintf("%s-%s", loop->group_id, instance);
+    loop->proc_name = ff_asprintf("footfall-%s", def->name);
+    loop->inputs = ff_calloc(def->ninputs, sizeof(*loop->inputs));
+    for (size_t i = 0; i < def->ninputs; i++) {
+        loop->inputs[i].topic = ff_conf_str(conf, def->inputs[i].topic_setting);
+        loop->inputs[i].dlq_topic =
+            ff_asprintf("%s%s", loop->inputs[i].topic, ff_conf_str(conf, "dlq.suffix"));
+    }
+    loop->batch_size = (int)ff_conf_int(conf, "batch.size");
+    loop->batch_timeout = ff_conf_int(conf, "batch.timeout");
+    loop->backoff_initial = ff_conf_int(conf, "backoff.initial");
+    loop->backoff_max = ff_conf_int(conf, "backoff.max");
+    loop->backoff = loop->backoff_initial;
+    loop->redis_ok = true;
+    ff_arena_init(&loop->arena, 256 * 1024);
+    if (make_producer(loop, errstr, errstr_size) == -1 ||
+        make_consumer(loop, errstr, errstr_size) == -1) {
+        ff_loop_destroy(loop);
+        return NULL;
+    }
+    return loop;
+}
+
+static void drop_batch(ff_loop_t *loop)
+{
+    for (size_t i = 0; i < loop->nitems; i++)
+        rd_kafka_message_destroy(loop->items[i].rkm);
+    loop->nitems = 0;
+    loop->nevents = 0;
+    loop->applied = false;
+    loop->revoked = false;
+    ff_arena_reset(&loop->arena);
+}
+
+void ff_loop_destroy(ff_loop_t *loop)
+{
+    if (!loop)
+        return;
+    drop_batch(loop);
+    for (size_t i = 0; i < loop->nlookahead; i++)
+        rd_kafka_message_destroy(loop->lookahead[i]);
+    free(loop->lookahead);
+    if (loop->consumer) {
+        rd_kafka_consumer_close(loop->consumer);
+        rd_kafka_destroy(loop->consumer);
+    }
+    if (loop->producer) {
+        rd_kafka_flush(loop->producer, 5000);
+        rd_kafka_destroy(loop->producer);
+    }
+    for (size_t i = 0; i < loop->def->ninputs; i++)
+        free(loop->inputs[i].dlq_topic);
+    free(loop->inputs);
+    free(loop->items);
+    free(loop->group_id);
+    free(loop->txn_id);
+    free(loop->proc_name);
+    ff_arena_term(&loop->arena);
+    free(loop);
+}
+
+const ff_loop_stats_t *ff_loop_stats(const ff_loop_t *loop)
+{
+    return &loop->stats;
+}
+
+bool ff_loop_ready(const ff_loop_t *loop)
+{
+    return loop->assigned > 0 && loop->redis_ok && !loop->paused;
+}
+
+/* ---- batches ---------------------------------------------------------------- */
+
+static void log_consumer_error(ff_loop_t *loop, const rd_kafka_message_t *rkm)
+{
+    int64_t now = ff_mono_ms();
+    /* A broker outage produces an error per poll: say it every few seconds. */
+    if (now - loop->last_err_log < 5000)
+        return;
+    loop->last_err_log = now;
+    ff_warn("kafka.consume", "%s", rd_kafka_message_errstr(rkm));
+}
+
+static void add_item(ff_loop_t *loop, rd_kafka_message_t *rkm)
+{
+    if (loop->nitems == loop->cap) {
+        loop->cap = loop->cap ? loop->cap * 2 : 256;
+        loop->items = ff_realloc(loop->items, loop->cap * sizeof(*loop->items));
+    }
+    memset(&loop->items[loop->nitems], 0, sizeof(item_t));
+    loop->items[loop->nitems++].rkm = rkm;
+}
+
+static void fill_batch(ff_loop_t *loop)
+{
+    int64_t deadline = -1;
+    for (size_t i = 0; i < loop->nlookahead; i++)
+        add_item(loop, loop->lookahead[i]);
+    loop->nlookahead = 0;
+    if (loop->nitems)
+        deadline = ff_mono_ms() + loop->batch_timeout;
+    while (loop->nitems < (size_t)loop->batch_size && !ff_stop_requested) {
+        int timeout = 100;
+        rd_kafka_message_t *rkm;
+        if (deadline >= 0) {
+            int64_t left = deadline - ff_mono_ms();
+            if (left <= 0)
+                break;
+            timeout = (int)left;
+        }
+        rkm = rd_kafka_consumer_poll(loop->consumer, timeout);
+        if (!rkm) {
+            if (deadline < 0)
+                return; /* idle: let the caller check for a stop */
+            continue;
+        }
+        if (rkm->err) {
+            log_consumer_error(loop, rkm);
+            rd_kafka_message_destroy(rkm);
+            continue;
+        }
+        add_item(loop, rkm);
+        if (deadline < 0)
+            deadline = ff_mono_ms() + loop->batch_timeout;
+    }
+}
+
+static int input_of(const ff_loop_t *loop, const char *topic)
+{
+    for (size_t i = 0; i < loop->def->ninputs; i++)
+        if (!strcmp(loop->inputs[i].topic, topic))
+            return (int)i;
+    return -1;
+}
+
+/* Decodes and validates every record; returns 1 when a schema lookup hit
+ * an unreachable registry (try the whole batch again later). */
+static int decode_batch(ff_loop_t *loop)
+{
+    int64_t now = ff_clock_now_ms();
+    loop->events = ff_arena_alloc(&loop->arena, loop->nitems * sizeof(ff_event_t) + 1);
+    loop->floors = ff_arena_alloc(&loop->arena, loop->nitems * sizeof(int64_t) + 1);
+    loop->nevents = 0;
+    for (size_t i = 0; i < loop->nitems; i++) {
+        item_t *it = &loop->items[i];
+        rd_kafka_message_t *rkm = it->rkm;
+        const char *topic = rd_kafka_topic_name(rkm->rkt);
+        const ff_input_t *in;
+        ff_dec_err_t err;
+        void *rec;
+        int retry = 0;
+        char why[512];
+        const char *reason;
+
+        loop->stats.consumed++;
+        it->input = input_of(loop, topic);
+        it->ev = NULL;
+        if (it->input < 0) {
+            it->dlq_class = "UNKNOWN_TOPIC";
+            it->dlq_msg = "record from a topic this processor does not read";
+            continue;
+        }
+        in = &loop->def->inputs[it->input];
+        if (!rkm->key || rkm->key_len == 0) {
+            it->dlq_class = "MISSING_KEY";
+            it->dlq_msg = "record has no key: footfall topics are keyed by the entity id, "
+                          "which keeps an entity's records in order on one partition";
+            continue;
+        }
+        rec = ff_arena_alloc(&loop->arena, ff_record_descs[in->rec]->size);
+        if (ff_codec_decode(loop->codec, in->rec, rkm->payload, rkm->len, &loop->arena, rec, &err,
+                            &retry) == -1) {
+            if (retry)
+                return 1;
+            it->dlq_class = ff_dec_status_name(err.status);
+            it->dlq_msg = ff_arena_strdup(&loop->arena, err.msg);
+            continue;
+        }
+        reason = in->validate(loop->proc, rec, now, why, sizeof why);
+        if (reason) {
+            it->dlq_class = "VALIDATION";
+            it->dlq_msg = ff_arena_strdup(&loop->arena, reason);
+            continue;
+        }
+        ff_event_t *ev = &loop->events[loop->nevents];
+        memset(ev, 0, sizeof(*ev));
+        ev->input = it->input;
+        ev->topic = loop->inputs[it->input].topic;
+        ev->partition = rkm->partition;
+        ev->offset = rkm->offset;
+        ev->rec = rec;
+        ev->ts = in->event_time(rec);
+        ff_clock_observe_event(ev->ts);
+        it->ev = ev;
+        loop->nevents++;
+    }
+    /* Per event, the first offset of its partition in this batch: every
+     * offset below it is committed. */
+    struct { int input; int32_t partition; int64_t first; } *parts;
+    size_t nparts = 0;
+    parts = ff_arena_alloc(&loop->arena, loop->nitems * sizeof(*parts) + 1);
+    for (size_t i = 0; i < loop->nitems; i++) {
+        rd_kafka_message_t *rkm = loop->items[i].rkm;
+        size_t k;
+        for (k = 0; k < nparts; k++)
+            if (parts[k].input == loop->items[i].input && parts[k].partition == rkm->partition)
+                break;
+        if (k == nparts) {
+            parts[k].input = loop->items[i].input;
+            parts[k].partition = rkm->partition;
+            parts[k].first = rkm->offset;
+            nparts++;
+        }
+    }
+    for (size_t i = 0; i < loop->nevents; i++) {
+        ff_event_t *ev = &loop->events[i];
+        loop->floors[i] = ev->offset;
+        for (size_t k = 0; k < nparts; k++)
+            if (parts[k].input == ev->input && parts[k].partition == ev->partition)
+                loop->floors[i] = parts[k].first;
+    }
+    return 0;
+}
+
+/* ---- outages ---------------------------------------------------------------- */
+
+static void set_paused(ff_loop_t *loop, bool pause)
+{
+    rd_kafka_topic_partition_list_t *parts = NULL;
+    if (loop->paused == pause)
+        return;
+    if (rd_kafka_assignment(loop->consumer, &parts) == RD_KAFKA_RESP_ERR_NO_ERROR && parts) {
+        if (pause)
+            rd_kafka_pause_partitions(loop->consumer, parts);
+        else
+            rd_kafka_resume_partitions(loop->consumer, parts);
+        rd_kafka_topic_partition_list_destroy(parts);
+    }
+    loop->paused = pause;
+}
+
+/* Waits out one backoff step with consumption paused, keeping our group
+ * membership alive. */
+static void outage_wait(ff_loop_t *loop, const char *what, const char *why)
+{
+    int64_t until;
+    if (!loop->paused) {
+        loop->stats.outage_pauses++;
+        ff_warn("outage.pause", "%s unavailable (%s): pausing consumption; nothing is committed "
+                "until it is back", what, why);
+        set_paused(loop, true);
+    } else {
+        ff_warn("outage.retry", "%s still unavailable (%s); retrying in %lld ms", what, why,
+                (long long)loop->backoff);
+    }
+    until = ff_mono_ms() + loop->backoff;
+    while (!ff_stop_requested && !loop->revoked) {
+        int64_t left = until - ff_mono_ms();
+        rd_kafka_message_t *rkm;
+        if (left <= 0)
+            break;
+        rkm = rd_kafka_consumer_poll(loop->consumer, (int)(left < 100 ? left : 100));
+        if (!rkm)
+            continue;
+        if (rkm->err) {
+            rd_kafka_message_destroy(rkm);
+            continue;
+        }
+        /* Fetched before the pause took effect: keep it for the next batch. */
+        if (loop->nlookahead == loop->caplookahead) {
+            loop->caplookahead = loop->caplookahead ? loop->caplookahead * 2 : 64;
+            loop->lookahead =
+                ff_realloc(loop->lookahead, loop->caplookahead * sizeof(*loop->lookahead));
+        }
+        loop->lookahead[loop->nlookahead++] = rkm;
+    }
+    loop->backoff = loop->backoff * 2 > loop->backoff_max ? loop->backoff_max : loop->backoff * 2;
+}
+
+static void outage_over(ff_loop_t *loop)
+{
+    if (loop->paused) {
+        ff_info("outage.resume", "dependencies are back: resuming consumption");
+        set_paused(loop, false);
+    }
+    loop->backoff = loop->backoff_initial;
+}
+
+/* ---- transactions ------------------------------------------------------------ */
+
+typedef enum { TXN_OK, TXN_RETRY, TXN_FATAL, TXN_STOPPED } txn_rc_t;
+
+static void dlq_headers(ff_loop_t *loop, const item_t *it, rd_kafka_headers_t *hdrs)
+{
+    char num[32];
+    const rd_kafka_message_t *rkm = it->rkm;
+    const char *topic = rd_kafka_topic_name(rkm->rkt);
+    rd_kafka_header_add(hdrs, "ff.source.topic", -1, topic, -1);
+    snprintf(num, sizeof num, "%d", (int)rkm->partition);
+    rd_kafka_header_add(hdrs, "ff.source.partition", -1, num, -1);
+    snprintf(num, sizeof num, "%lld", (long long)rkm->offset);
+    rd_kafka_header_add(hdrs, "ff.source.offset", -1, num, -1);
+    rd_kafka_header_add(hdrs, "ff.processor", -1, loop->proc_name, -1);
+    rd_kafka_header_add(hdrs, "ff.error.class", -1, it->dlq_class, -1);
+    rd_kafka_header_add(hdrs, "ff.error.message", -1, it->dlq_msg, -1);
+}
+
+static int produce_one(ff_loop_t *loop, const char *topic, const void *key, size_t key_len,
+                       const void *value, size_t value_len, rd_kafka_headers_t *hdrs,
+                       char *errstr, size_t errstr_size)
+{
+    for (;;) {
+        rd_kafka_resp_err_t err = rd_kafka_producev(
+            loop->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE((void *)value, value_len),
+            RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+        if (!err)
+            return 0;
+        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            rd_kafka_poll(loop->producer, 50);
+            continue;
+        }
+        if (hdrs)
+            rd_kafka_headers_destroy(hdrs);
+        snprintf(errstr, errstr_size, "produce to %s: %s", topic, rd_kafka_err2str(err));
+        return -1;
+    }
+}
+
+static int produce_batch(ff_loop_t *loop, char *errstr, size_t errstr_size)
+{
+    for (size_t i = 0; i < loop->nitems; i++) {
+        item_t *it = &loop->items[i];
+        if (!it->ev) {
+            const char *topic = it->input >= 0
+                                    ? loop->inputs[it->input].dlq_topic
+                                    : ff_arena_printf(&loop->arena, "%s%s",
+                                                      rd_kafka_topic_name(it->rkm->rkt),
+                                                      ff_conf_str(loop->conf, "dlq.suffix"));
+            rd_kafka_headers_t *hdrs = rd_kafka_headers_new(6);
+            dlq_headers(loop, it, hdrs);
+            if (produce_one(loop, topic, it->rkm->key, it->rkm->key_len, it->rkm->payload,
+                            it->rkm->len, hdrs, errstr, errstr_size) == -1)
+                return -1;
+            continue;
+        }
+        for (ff_output_t *o = it->ev->outputs; o; o = o->next)
+            if (produce_one(loop, o->topic, o->key, o->key_len, o->value, o->value_len, NULL,
+                            errstr, errstr_size) == -1)
+                return -1;
+    }
+    return 0;
+}
+
+static rd_kafka_topic_partition_list_t *batch_offsets(ff_loop_t *loop)
+{
+    rd_kafka_topic_partition_list_t *offsets = rd_kafka_topic_partition_list_new(16);
+    for (size_t i = 0; i < loop->nitems; i++) {
+        rd_kafka_message_t *rkm = loop->items[i].rkm;
+        rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_find(
+            offsets, rd_kafka_topic_name(rkm->rkt), rkm->partition);
+        if (!tp)
+            tp = rd_kafka_topic_partition_list_add(offsets, rd_kafka_topic_name(rkm->rkt),
+                                                   rkm->partition);
+        if (rkm->offset + 1 > tp->offset)
+            tp->offset = rkm->offset + 1;
+    }
+    return offsets;
+}
+
+/* Classifies a transactional error: abort-and-retry, plain retry, or fatal. */
+static txn_rc_t txn_error(ff_loop_t *loop, rd_kafka_error_t *error, const char *step,
+                          char *errstr, size_t errstr_size)
+{
+    txn_rc_t rc;
+    snprintf(errstr, errstr_size, "%s: %s", step, rd_kafka_error_string(error));
+    if (rd_kafka_error_is_fatal(error)) {
+        rc = TXN_FATAL;
+    } else {
+        if (rd_kafka_error_txn_requires_abort(error)) {
+            rd_kafka_error_t *aerr = rd_kafka_abort_transaction(loop->producer, TXN_TIMEOUT_MS);
+            loop->stats.txn_aborts++;
+            if (aerr) {
+                rc = rd_kafka_error_is_fatal(aerr) ? TXN_FATAL : TXN_RETRY;
+                rd_kafka_error_destroy(aerr);
+            } else {
+                rc = TXN_RETRY;
+            }
+        } else {
+            rc = TXN_RETRY;
+        }
+    }
+    rd_kafka_error_destroy(error);
+    return rc;
+}
+
+static txn_rc_t transact(ff_loop_t *loop, char *errstr, size_t errstr_size)
+{
+    rd_kafka_error_t *error;
+    rd_kafka_topic_partition_list_t *offsets;
+    rd_kafka_consumer_group_metadata_t *cgm;
+    txn_rc_t rc;
+
+    if (!loop->txn_ready) {
+        error = rd_kafka_init_transactions(loop->producer, TXN_TIMEOUT_MS);
+        if (error)
+            return txn_error(loop, error, "init transactions", errstr, errstr_size);
+        loop->txn_ready = true;
+    }
+    error = rd_kafka_begin_transaction(loop->producer);
+    if (error)
+        return txn_error(loop, error, "begin transaction", errstr, errstr_size);
+    if (produce_batch(loop, errstr, errstr_size) == -1) {
+        error = rd_kafka_abort_transaction(loop->producer, TXN_TIMEOUT_MS);
+        loop->stats.txn_aborts++;
+        if (error) {
+            rc = rd_kafka_error_is_fatal(error) ? TXN_FATAL : TXN_RETRY;
+            rd_kafka_error_destroy(error);
+            return rc;
+        }
+        return TXN_RETRY;
+    }
+    offsets = batch_offsets(loop);
+    cgm = rd_kafka_consumer_group_metadata(loop->consumer);
+    error = rd_kafka_send_offsets_to_transaction(loop->producer, offsets, cgm, TXN_TIMEOUT_MS);
+    rd_kafka_consumer_group_metadata_destroy(cgm);
+    if (error) {
+        rd_kafka_topic_partition_list_destroy(offsets);
+        return txn_error(loop, error, "send offsets", errstr, errstr_size);
+    }
+    for (;;) {
+        error = rd_kafka_commit_transaction(loop->producer, TXN_TIMEOUT_MS);
+        if (!error)
+            break;
+        if (rd_kafka_error_is_retriable(error) && !ff_stop_requested) {
+            /* The outcome is unknown (a timeout): committing again is the
+             * documented way to learn it. */
+            outage_wait(loop, "kafka", rd_kafka_error_string(error));
+            rd_kafka_error_destroy(error);
+            continue;
+        }
+        rd_kafka_topic_partition_list_destroy(offsets);
+        return txn_error(loop, error, "commit transaction", errstr, errstr_size);
+    }
+    loop->stats.txn_commits++;
+    /* Commit the same offsets to the group outside the transaction as well.
+     * With a real broker this repeats what the transaction committed; the
+     * embedded broker (librdkafka's mock cluster) ignores transactional
+     * offset commits, and without this a restart would re-read from zero. */
+    rd_kafka_resp_err_t cerr = rd_kafka_commit(loop->consumer, offsets, 0);
+    if (cerr)
+        ff_debug("kafka.commit", "plain offset commit: %s", rd_kafka_err2str(cerr));
+    rd_kafka_topic_partition_list_destroy(offsets);
+    return TXN_OK;
+}
+
+static int restart_clients(ff_loop_t *loop, char *errstr, size_t errstr_size)
+{
+    loop->stats.restarts++;
+    ff_warn("kafka.restart", "restarting the Kafka clients: the batch in hand is dropped and "
+            "will be read again from the committed offsets");
+    drop_batch(loop);
+    for (size_t i = 0; i < loop->nlookahead; i++)
+        rd_kafka_message_destroy(loop->lookahead[i]);
+    loop->nlookahead = 0;
+    rd_kafka_consumer_close(loop->consumer);
+    rd_kafka_destroy(loop->consumer);
+    loop->consumer = NULL;
+    rd_kafka_destroy(loop->producer);
+    loop->producer = NULL;
+    loop->paused = false;
+    ff_engine_forget(loop->engine);
+    if (make_producer(loop, errstr, errstr_size) == -1 ||
+        make_consumer(loop, errstr, errstr_size) == -1)
+        return -1;
+    return 0;
+}
+
+static void count_outputs(ff_loop_t *loop)
+{
+    for (size_t i = 0; i < loop->nitems; i++) {
+        item_t *it = &loop->items[i];
+        if (!it->ev) {
+            loop->stats.dlq++;
+            loop->stats.outputs++;
+            loop->stats.labels[FF_LABEL_DLQ]++;
+            continue;
+        }
+        for (ff_output_t *o = it->ev->outputs; o; o = o->next) {
+            loop->stats.outputs++;
+            if (o->label >= 0 && o->label < FF_LOOP_MAX_LABELS)
+                loop->stats.labels[o->label]++;
+        }
+    }
+}
+
+int ff_loop_run(ff_loop_t *loop)
+{
+    char errstr[512];
+
+    while (!ff_stop_requested || loop->nitems) {
+        if (loop->revoked) {
+            drop_batch(loop);
+            continue;
+        }
+        if (!loop->nitems) {
+            if (ff_stop_requested)
+                break;
+            fill_batch(loop);
+            if (!loop->nitems)
+                continue;
+        }
+        if (!loop->applied) {
+            ff_arena_reset(&loop->arena);
+            if (decode_batch(loop) == 1) {
+                outage_wait(loop, "schema registry", "cannot look up a schema id");
+                if (ff_stop_requested)
+                    break;
+                continue;
+            }
+            if (ff_engine_run(loop->engine, loop->events, loop->nevents, loop->floors,
+                              &loop->arena, errstr, sizeof errstr) == -1) {
+                loop->redis_ok = false;
+                ff_engine_forget(loop->engine);
+                if (ff_stop_requested)
+                    break; /* nothing committed: the next owner redoes it */
+                outage_wait(loop, "redis", errstr);
+                continue;
+            }
+            loop->redis_ok = true;
+            loop->applied = true;
+        }
+        switch (transact(loop, errstr, sizeof errstr)) {
+        case TXN_OK:
+            count_outputs(loop);
+            loop->stats.batches++;
+            drop_batch(loop);
+            outage_over(loop);
+            break;
+        case TXN_RETRY:
+            if (ff_stop_requested)
+                goto out;
+            outage_wait(loop, "kafka", errstr);
+            break;
+        case TXN_FATAL:
+            ff_error("kafka.fatal", "%s", errstr);
+            if (restart_clients(loop, errstr, sizeof errstr) == -1) {
+                ff_error("kafka.restart", "%s", errstr);
+                return -1;
+            }
+            break;
+        case TXN_STOPPED:
+            goto out;
+        }
+    }
+out:
+    drop_batch(loop);
+    return 0;
+}

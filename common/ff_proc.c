@@ -1,0 +1,160 @@
+/* ff_proc: the main() every processor binary shares: settings, clients, the loop, a graceful stop. */
+#include "ff_proc.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ff_clock.h"
+#include "ff_codec.h"
+#include "ff_log.h"
+#include "ff_loop.h"
+#include "ff_redis.h"
+
+volatile sig_atomic_t ff_stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    ff_stop_requested = 1;
+}
+
+void ff_proc_install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static void usage(const ff_processor_t *def, FILE *fp)
+{
+    fprintf(fp, "usage: footfall-%s [--config FILE] [--KEY=VALUE …]\n\n%s\n\nReads:", def->name,
+            def->summary);
+    for (size_t i = 0; i < def->ninputs; i++)
+        fprintf(fp, " %s (setting %s)", ff_record_descs[def->inputs[i].rec]->name,
+                def->inputs[i].topic_setting);
+    fprintf(fp, "\n\n");
+    ff_conf_print_help(fp, def->procs, def->name);
+    fprintf(fp, "\nFOOTFALL_NOW (epoch ms or RFC 3339 UTC) freezes the clock, for tests.\n");
+}
+
+static void log_summary(const ff_processor_t *def, ff_loop_t *loop, ff_engine_t *engine,
+                        ff_redis_t *redis)
+{
+    const ff_loop_stats_t *ls = ff_loop_stats(loop);
+    const ff_engine_stats_t *es = ff_engine_stats(engine);
+    ff_buf_t labels;
+    ff_buf_init(&labels);
+    for (int l = FF_LABEL_PROC; l < FF_LOOP_MAX_LABELS; l++) {
+        if (!ls->labels[l] || !def->label_name)
+            continue;
+        ff_buf_printf(&labels, "%s%s=%llu", labels.len ? " " : "", def->label_name(l),
+                      (unsigned long long)ls->labels[l]);
+    }
+    ff_info("proc.summary",
+            "consumed=%llu batches=%llu dlq=%llu decisions=%llu outputs=%llu txn_commits=%llu "
+            "txn_aborts=%llu outage_pauses=%llu redis_roundtrips=%llu engine_rounds=%llu "
+            "conflicts=%llu replayed=%llu%s%s",
+            (unsigned long long)ls->consumed, (unsigned long long)ls->batches,
+            (unsigned long long)ls->dlq, (unsigned long long)ls->labels[FF_LABEL_DECISION],
+            (unsigned long long)ls->outputs, (unsigned long long)ls->txn_commits,
+            (unsigned long long)ls->txn_aborts, (unsigned long long)ls->outage_pauses,
+            (unsigned long long)ff_redis_roundtrips(redis), (unsigned long long)es->rounds,
+            (unsigned long long)es->conflicts, (unsigned long long)es->replayed,
+            labels.len ? " " : "", labels.len ? labels.data : "");
+    ff_buf_term(&labels);
+}
+
+int ff_proc_main(const ff_processor_t *def, int argc, char **argv)
+{
+    static char name[64];
+    char errstr[1024];
+    char **rest = ff_calloc((size_t)argc + 1, sizeof(char *));
+    int nrest = 0, rc, status = 1;
+    ff_conf_t *conf = NULL;
+    ff_codec_t *codec = NULL;
+    ff_redis_t *redis = NULL;
+    ff_engine_t *engine = NULL;
+    ff_loop_t *loop = NULL;
+    void *proc = NULL;
+
+    snprintf(name, sizeof name, "footfall-%s", def->name);
+    ff_log_set_name(name);
+    conf = ff_conf_new(def->name);
+    rc = ff_conf_from_args(conf, argc, argv, NULL, rest, &nrest, errstr, sizeof errstr);
+    if (rc == 1) {
+        usage(def, stdout);
+        status = 0;
+        goto out;
+    }
+    if (rc == -1 || nrest > 0) {
+        if (rc != -1)
+            snprintf(errstr, sizeof errstr, "unexpected argument '%s'; see --help", rest[0]);
+        fprintf(stderr, "%s: %s\n", name, errstr);
+        status = 2;
+        goto out;
+    }
+    ff_log_set_level(ff_log_level_parse(ff_conf_str(conf, "log.level")));
+    if (ff_clock_init_from_env(errstr, sizeof errstr) == -1) {
+        fprintf(stderr, "%s: %s\n", name, errstr);
+        status = 2;
+        goto out;
+    }
+    codec = ff_codec_new(errstr, sizeof errstr);
+    if (!codec) {
+        ff_error("proc.start", "schemas: %s", errstr);
+        goto out;
+    }
+    redis = ff_redis_new(ff_conf_str(conf, "redis.url"), ff_conf_int(conf, "redis.timeout"),
+                         errstr, sizeof errstr);
+    if (!redis) {
+        fprintf(stderr, "%s: %s\n", name, errstr);
+        status = 2;
+        goto out;
+    }
+    proc = def->create(conf, errstr, sizeof errstr);
+    if (!proc) {
+        fprintf(stderr, "%s: %s\n", name, errstr);
+        status = 2;
+        goto out;
+    }
+    ff_engine_opts_t opts = {
+        .prefix = ff_conf_str(conf, "state.prefix"),
+        .state_size = def->state_size,
+        .cache_applied = def->owns_state && ff_conf_int(conf, "state.cache.size") > 0,
+        .cache_max = (size_t)ff_conf_int(conf, "state.cache.size"),
+        .outcome_ttl_ms = 7 * 86400000LL,
+    };
+    engine = ff_engine_new(redis, codec, def->ops, proc, &opts);
+    loop = ff_loop_new(def, proc, conf, codec, engine, errstr, sizeof errstr);
+    if (!loop) {
+        fprintf(stderr, "%s: %s\n", name, errstr);
+        status = 2;
+        goto out;
+    }
+    ff_proc_install_signals();
+    ff_info("proc.start", "reading from %s, state in %s under prefix '%s', group %s",
+            ff_conf_str(conf, "kafka.bootstrap.servers"), ff_conf_str(conf, "redis.url"),
+            opts.prefix, ff_conf_str(conf, "group.id"));
+    if (ff_redis_connect(redis, errstr, sizeof errstr) == -1)
+        ff_warn("redis.connect", "%s (will keep trying)", errstr);
+    rc = ff_loop_run(loop);
+    log_summary(def, loop, engine, redis);
+    status = rc == 0 ? 0 : 1;
+    ff_info("proc.stop", "stopped %s", status == 0 ? "cleanly" : "on an error");
+out:
+    ff_loop_destroy(loop);
+    ff_engine_destroy(engine);
+    if (proc)
+        def->destroy(proc);
+    ff_redis_destroy(redis);
+    ff_codec_destroy(codec);
+    ff_conf_destroy(conf);
+    free(rest);
+    return status;
+}

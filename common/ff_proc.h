@@ -1,0 +1,60 @@
+/* ff_proc: what a processor is (its inputs and its engine callbacks) and the main() they share. */
+#ifndef FF_PROC_H
+#define FF_PROC_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ff_config.h"
+#include "ff_engine.h"
+#include "ff_records.h"
+
+/* One input topic of a processor. */
+typedef struct ff_input_s {
+    const char *topic_setting; /* "topic.shelf" */
+    ff_rec_t rec;
+    /* Why a decoded record cannot be used (a reason written into buf), or
+     * NULL. `now` is the clock. */
+    const char *(*validate)(void *proc, const void *rec, int64_t now, char *buf, size_t size);
+    /* The record's event time. */
+    int64_t (*event_time)(const void *rec);
+} ff_input_t;
+
+/* Labels of outputs, for metrics and the run summary. A processor's own
+ * labels (its trigger kinds) start at FF_LABEL_PROC. */
+enum {
+    FF_LABEL_DLQ = 0,
+    FF_LABEL_DECISION,
+    FF_LABEL_PROC = 16,
+};
+
+typedef struct ff_processor_s {
+    const char *name;    /* "shelf": binary footfall-shelf, group footfall-shelf */
+    unsigned procs;      /* its FF_P_* bit, for --help */
+    const char *summary; /* one line for --help */
+    const ff_input_t *inputs;
+    size_t ninputs;
+    const ff_engine_ops_t *ops;
+    size_t state_size;   /* per-entity state handed to the ops */
+    bool owns_state;     /* the only writer of its entities: cache applied offsets */
+    /* Makes the processor's context from the settings; NULL with errstr (a
+     * bad setting: the message names the key). */
+    void *(*create)(const ff_conf_t *conf, char *errstr, size_t errstr_size);
+    void (*destroy)(void *proc);
+    /* Names of output labels >= FF_LABEL_PROC, for the summary; may be NULL. */
+    const char *(*label_name)(int label);
+} ff_processor_t;
+
+/* The whole life of a processor binary: settings, clients, the loop, a
+ * graceful stop. Returns the exit status: 0 after a graceful stop, 2 for a
+ * bad setting, 1 for anything else. */
+int ff_proc_main(const ff_processor_t *def, int argc, char **argv);
+
+/* Set by SIGTERM and SIGINT. */
+extern volatile sig_atomic_t ff_stop_requested;
+/* Installs the handlers that set ff_stop_requested. */
+void ff_proc_install_signals(void);
+
+#endif

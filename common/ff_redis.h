@@ -1,0 +1,94 @@
+/* ff_redis: a hiredis client for batches: URLs, pipelines, scripts by SHA, reconnects. */
+#ifndef FF_REDIS_H
+#define FF_REDIS_H
+
+#include <hiredis/hiredis.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ff_util.h"
+
+/* ---- URLs ----------------------------------------------------------------- */
+
+typedef struct ff_redis_url_s {
+    char host[256];
+    int port;
+    char path[256]; /* unix socket, or "" */
+    char user[128];
+    char pass[256];
+    int db;
+} ff_redis_url_t;
+
+/* Parses redis://[user:pass@]host[:port][/db] or unix:///path[?db=N].
+ * 0, or -1 with errstr. */
+int ff_redis_url_parse(const char *url, ff_redis_url_t *out, char *errstr, size_t errstr_size);
+
+/* ---- pipelines ------------------------------------------------------------ */
+
+/* A batch of commands sent in one round trip. Build a command with
+ * ff_rpipe_begin, its arguments, then ff_rpipe_end, which returns the
+ * command's index; after ff_redis_exec, ff_rpipe_reply(index) is its reply
+ * (valid until the next reset). */
+typedef struct ff_rpipe_s {
+    ff_buf_t args;   /* all argument bytes */
+    size_t *arg_off; /* per argument: offset into args */
+    size_t *arg_len;
+    size_t nargs, cap_args;
+    size_t *cmd_first; /* per command: index of its first argument */
+    size_t *cmd_argc;
+    redisReply **replies;
+    size_t ncmds, cap_cmds;
+    size_t open_first; /* first arg of the command being built */
+} ff_rpipe_t;
+
+void ff_rpipe_init(ff_rpipe_t *p);
+void ff_rpipe_term(ff_rpipe_t *p);
+/* Forgets all commands and frees their replies. */
+void ff_rpipe_reset(ff_rpipe_t *p);
+void ff_rpipe_begin(ff_rpipe_t *p);
+void ff_rpipe_arg(ff_rpipe_t *p, const void *s, size_t n);
+void ff_rpipe_arg_str(ff_rpipe_t *p, const char *s);
+void ff_rpipe_arg_i64(ff_rpipe_t *p, int64_t v);
+void ff_rpipe_argf(ff_rpipe_t *p, const char *fmt, ...) FF_PRINTF(2, 3);
+size_t ff_rpipe_end(ff_rpipe_t *p);
+/* One whole command from a NULL-terminated list of strings. */
+size_t ff_rpipe_cmd(ff_rpipe_t *p, const char *arg0, ...);
+size_t ff_rpipe_count(const ff_rpipe_t *p);
+redisReply *ff_rpipe_reply(const ff_rpipe_t *p, size_t i);
+
+/* ---- the client ----------------------------------------------------------- */
+
+typedef struct ff_redis_s ff_redis_t;
+
+/* A client for url (see ff_redis_url_parse) with a per-round-trip timeout.
+ * It connects lazily, on the first exec. NULL with errstr on a bad URL. */
+ff_redis_t *ff_redis_new(const char *url, int64_t timeout_ms, char *errstr, size_t errstr_size);
+void ff_redis_destroy(ff_redis_t *r);
+
+/* Registers a Lua script; it is loaded (SCRIPT LOAD) on every (re)connect
+ * and called by its SHA. Returns its handle. */
+int ff_redis_script(ff_redis_t *r, const char *name, const char *lua);
+/* Starts an EVALSHA command of script `handle` in p; add numkeys, keys and
+ * args, then ff_rpipe_end. */
+void ff_rpipe_begin_script(ff_rpipe_t *p, const ff_redis_t *r, int handle);
+
+/* Connects (if needed) and loads the scripts. 0, or -1 with errstr. */
+int ff_redis_connect(ff_redis_t *r, char *errstr, size_t errstr_size);
+/* Sends every command of p and reads every reply: one round trip. Replies
+ * that are Redis errors are left for the caller, except NOSCRIPT, which
+ * reloads the scripts and re-sends the affected commands. Returns 0, or -1
+ * with errstr when the connection failed or timed out (the connection is
+ * dropped and re-established by the next call). */
+int ff_redis_exec(ff_redis_t *r, ff_rpipe_t *p, char *errstr, size_t errstr_size);
+/* Drops the connection (tests, and after protocol errors). */
+void ff_redis_disconnect(ff_redis_t *r);
+int ff_redis_connected(const ff_redis_t *r);
+
+/* Round trips and commands sent since the client was made. */
+uint64_t ff_redis_roundtrips(const ff_redis_t *r);
+uint64_t ff_redis_commands(const ff_redis_t *r);
+
+/* The Redis Cluster hash slot of a key (CRC16 of its {hash tag}). */
+unsigned ff_redis_key_slot(const char *key, size_t len);
+
+#endif

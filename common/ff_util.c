@@ -1,0 +1,422 @@
+/* ff_util: allocation that aborts on failure, growable buffers, a per-batch arena, hashing. */
+#include "ff_util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void oom(size_t size)
+{
+    fprintf(stderr, "{\"level\":\"fatal\",\"msg\":\"out of memory allocating %zu bytes\"}\n", size);
+    abort();
+}
+
+void *ff_malloc(size_t size)
+{
+    void *p = malloc(size ? size : 1);
+    if (!p)
+        oom(size);
+    return p;
+}
+
+void *ff_calloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        oom(n * size);
+    return p;
+}
+
+void *ff_realloc(void *ptr, size_t size)
+{
+    void *p = realloc(ptr, size ? size : 1);
+    if (!p)
+        oom(size);
+    return p;
+}
+
+char *ff_strdup(const char *s)
+{
+    return ff_strndup(s, strlen(s));
+}
+
+char *ff_strndup(const char *s, size_t n)
+{
+    char *p = ff_malloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *ff_asprintf(const char *fmt, ...)
+{
+    ff_buf_t b;
+    va_list ap;
+    ff_buf_init(&b);
+    va_start(ap, fmt);
+    ff_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    return ff_buf_detach(&b);
+}
+
+/* ---- ff_buf ---------------------------------------------------------- */
+
+void ff_buf_init(ff_buf_t *b)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+}
+
+void ff_buf_term(ff_buf_t *b)
+{
+    free(b->data);
+    ff_buf_init(b);
+}
+
+void ff_buf_reset(ff_buf_t *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+char *ff_buf_reserve(ff_buf_t *b, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        b->data = ff_realloc(b->data, cap);
+        b->cap = cap;
+    }
+    return b->data + b->len;
+}
+
+void ff_buf_append(ff_buf_t *b, const void *p, size_t n)
+{
+    char *dst = ff_buf_reserve(b, n);
+    if (n)
+        memcpy(dst, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void ff_buf_puts(ff_buf_t *b, const char *s)
+{
+    ff_buf_append(b, s, strlen(s));
+}
+
+void ff_buf_putc(ff_buf_t *b, char c)
+{
+    ff_buf_append(b, &c, 1);
+}
+
+void ff_buf_vprintf(ff_buf_t *b, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    int n;
+    va_copy(ap2, ap);
+    n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0)
+        return;
+    ff_buf_reserve(b, (size_t)n);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    b->len += (size_t)n;
+}
+
+void ff_buf_printf(ff_buf_t *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    ff_buf_vprintf(b, fmt, ap);
+    va_end(ap);
+}
+
+void ff_buf_json_str(ff_buf_t *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    ff_buf_putc(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '"': ff_buf_append(b, "\\\"", 2); break;
+        case '\\': ff_buf_append(b, "\\\\", 2); break;
+        case '\n': ff_buf_append(b, "\\n", 2); break;
+        case '\r': ff_buf_append(b, "\\r", 2); break;
+        case '\t': ff_buf_append(b, "\\t", 2); break;
+        default:
+            if (c < 0x20 || c == 0x7f) {
+                char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+                ff_buf_append(b, esc, 6);
+            } else {
+                ff_buf_putc(b, (char)c);
+            }
+        }
+    }
+    ff_buf_putc(b, '"');
+}
+
+char *ff_buf_detach(ff_buf_t *b)
+{
+    char *p = b->data ? b->data : ff_strdup("");
+    ff_buf_init(b);
+    return p;
+}
+
+/* ---- ff_arena -------------------------------------------------------- */
+
+struct ff_arena_chunk_s {
+    ff_arena_chunk_t *next;
+    size_t size;
+    size_t used;
+    max_align_t data[];
+};
+
+void ff_arena_init(ff_arena_t *a, size_t chunk_size)
+{
+    a->head = NULL;
+    a->chunk_size = chunk_size ? chunk_size : 64 * 1024;
+}
+
+void ff_arena_term(ff_arena_t *a)
+{
+    ff_arena_chunk_t *c = a->head;
+    while (c) {
+        ff_arena_chunk_t *next = c->next;
+        free(c);
+        c = next;
+    }
+    a->head = NULL;
+}
+
+void ff_arena_reset(ff_arena_t *a)
+{
+    /* Keep the oldest (last) chunk: it is the standard size and serves the
+     * next batch without a system allocation. */
+    ff_arena_chunk_t *c = a->head, *keep = NULL;
+    while (c) {
+        ff_arena_chunk_t *next = c->next;
+        if (!next && c->size == a->chunk_size) {
+            keep = c;
+        } else {
+            free(c);
+        }
+        c = next;
+    }
+    if (keep)
+        keep->used = 0;
+    a->head = keep;
+}
+
+void *ff_arena_alloc(ff_arena_t *a, size_t size)
+{
+    const size_t align = sizeof(max_align_t);
+    size = (size + align - 1) & ~(align - 1);
+    if (!a->head || a->head->size - a->head->used < size) {
+        size_t csize = size > a->chunk_size ? size : a->chunk_size;
+        ff_arena_chunk_t *c = ff_malloc(sizeof(*c) + csize);
+        c->size = csize;
+        c->used = 0;
+        /* An oversized chunk goes behind the head so that the head keeps
+         * serving small allocations. */
+        if (a->head && csize != a->chunk_size) {
+            c->next = a->head->next;
+            a->head->next = c;
+            c->used = size;
+            return (char *)c->data;
+        }
+        c->next = a->head;
+        a->head = c;
+    }
+    void *p = (char *)a->head->data + a->head->used;
+    a->head->used += size;
+    return p;
+}
+
+char *ff_arena_strndup(ff_arena_t *a, const char *s, size_t n)
+{
+    char *p = ff_arena_alloc(a, n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *ff_arena_strdup(ff_arena_t *a, const char *s)
+{
+    return ff_arena_strndup(a, s, strlen(s));
+}
+
+char *ff_arena_printf(ff_arena_t *a, const char *fmt, ...)
+{
+    va_list ap, ap2;
+    va_start(ap, fmt);
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *p = ff_arena_alloc(a, (size_t)(n < 0 ? 0 : n) + 1);
+    vsnprintf(p, (size_t)(n < 0 ? 0 : n) + 1, fmt, ap2);
+    va_end(ap2);
+    return p;
+}
+
+/* ---- hashing --------------------------------------------------------- */
+
+uint64_t ff_hash64(const void *p, size_t n, uint64_t seed)
+{
+    const unsigned char *s = p;
+    uint64_t h = 0xcbf29ce484222325ULL ^ seed;
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= 0x100000001b3ULL;
+    }
+    /* splitmix64 finaliser: spreads FNV's weak low bits over the word. */
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebULL;
+    h ^= h >> 31;
+    return h;
+}
+
+uint64_t ff_hash64_str(const char *s, uint64_t seed)
+{
+    return ff_hash64(s, strlen(s), seed);
+}
+
+/* ---- parsing --------------------------------------------------------- */
+
+int ff_parse_i64(const char *s, int64_t *out)
+{
+    char *end;
+    long long v;
+    if (!s || !*s || isspace((unsigned char)*s))
+        return -1;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int ff_parse_duration_ms(const char *s, int64_t *out)
+{
+    char *end;
+    long long v;
+    int64_t mult = 1;
+    if (!s || !isdigit((unsigned char)*s))
+        return -1;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno)
+        return -1;
+    if (!strcmp(end, "") || !strcmp(end, "ms"))
+        mult = 1;
+    else if (!strcmp(end, "s"))
+        mult = 1000;
+    else if (!strcmp(end, "m"))
+        mult = 60 * 1000;
+    else if (!strcmp(end, "h"))
+        mult = 3600 * 1000;
+    else if (!strcmp(end, "d"))
+        mult = 86400 * 1000LL;
+    else
+        return -1;
+    if (v > INT64_MAX / mult)
+        return -1;
+    *out = v * mult;
+    return 0;
+}
+
+/* Days from civil date, proleptic Gregorian (Howard Hinnant's algorithm). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned)(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const unsigned doe = (unsigned)(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+int64_t ff_day_of_ms(int64_t ms)
+{
+    int64_t day = ms / 86400000LL;
+    if (ms % 86400000LL < 0)
+        day--;
+    return day;
+}
+
+void ff_format_rfc3339(int64_t ms, char *buf, size_t size)
+{
+    int64_t day = ff_day_of_ms(ms), y;
+    int64_t rem = ms - day * 86400000LL;
+    unsigned m, d;
+    civil_from_days(day, &y, &m, &d);
+    snprintf(buf, size, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", (long long)y, m, d,
+             (int)(rem / 3600000), (int)(rem / 60000 % 60), (int)(rem / 1000 % 60),
+             (int)(rem % 1000));
+}
+
+int ff_parse_time_ms(const char *s, int64_t *out)
+{
+    int y, mo, d, h, mi, sec, n = 0;
+    int64_t frac = 0, scale = 1000;
+    if (ff_parse_i64(s, out) == 0)
+        return 0;
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
+        return -1;
+    s += n;
+    if (*s == '.') {
+        s++;
+        if (!isdigit((unsigned char)*s))
+            return -1;
+        while (isdigit((unsigned char)*s)) {
+            if (scale > 1) {
+                scale /= 10;
+                frac += (*s - '0') * scale;
+            }
+            s++;
+        }
+    }
+    if (strcmp(s, "Z") && strcmp(s, "z") && strcmp(s, "+00:00"))
+        return -1;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+        return -1;
+    *out = ((days_from_civil(y, (unsigned)mo, (unsigned)d) * 24 + h) * 60 + mi) * 60000LL +
+           sec * 1000LL + frac;
+    return 0;
+}
+
+int64_t ff_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void ff_sleep_ms(int64_t ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+    while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+        ;
+}

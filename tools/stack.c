@@ -1,0 +1,291 @@
+/* stack: starts and stops the embedded stack (redis-server, footfall broker, processors) for the demo and tests. */
+#include "stack.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ff_util.h"
+
+extern char **environ;
+
+int ff_free_port(void)
+{
+    struct sockaddr_in addr;
+    socklen_t len = sizeof addr;
+    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+    if (fd < 0)
+        return -1;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 &&
+        getsockname(fd, (struct sockaddr *)&addr, &len) == 0)
+        port = ntohs(addr.sin_port);
+    close(fd);
+    return port;
+}
+
+pid_t ff_spawn(const char *const argv[], const char *const env[], const char *log_path)
+{
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        /* The child must not outlive a test or demo that crashed. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
+        setpgid(0, 0);
+        for (int i = 0; env && env[i]; i++)
+            putenv((char *)env[i]); /* the child's own copy of the environment */
+        if (log_path) {
+            int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+            if (fd >= 0) {
+                dup2(fd, STDOUT_FILENO);
+                dup2(fd, STDERR_FILENO);
+                close(fd);
+            }
+        }
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        execv(argv[0], (char *const *)argv);
+        fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    return pid;
+}
+
+int ff_reap(pid_t pid, int sig, int timeout_ms)
+{
+    int status = 0;
+    int64_t deadline = ff_mono_ms() + timeout_ms;
+    if (pid <= 0)
+        return -1;
+    if (sig)
+        kill(pid, sig);
+    for (;;) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            break;
+        if (r < 0)
+            return -1;
+        if (ff_mono_ms() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            break;
+        }
+        ff_sleep_ms(10);
+    }
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return -1;
+}
+
+void ff_exe_dir(char *buf, size_t size)
+{
+    ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+    char *slash;
+    if (n <= 0) {
+        snprintf(buf, size, ".");
+        return;
+    }
+    buf[n] = '\0';
+    slash = strrchr(buf, '/');
+    if (slash)
+        *slash = '\0';
+}
+
+int ff_stack_init(ff_stack_t *s, const char *bin_dir)
+{
+    memset(s, 0, sizeof(*s));
+    snprintf(s->dir, sizeof s->dir, "/tmp/footfall-XXXXXX");
+    if (!mkdtemp(s->dir))
+        return -1;
+    snprintf(s->bin_dir, sizeof s->bin_dir, "%s", bin_dir);
+    return 0;
+}
+
+static int redis_ping(int port)
+{
+    struct timeval tv = {0, 200000};
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
+    redisReply *r;
+    int ok = 0;
+    if (!c || c->err) {
+        if (c)
+            redisFree(c);
+        return 0;
+    }
+    r = redisCommand(c, "PING");
+    ok = r && r->type == REDIS_REPLY_STATUS;
+    if (r)
+        freeReplyObject(r);
+    redisFree(c);
+    return ok;
+}
+
+int ff_stack_start_redis(ff_stack_t *s, const char *const *extra)
+{
+    for (int attempt = 0; attempt < 5; attempt++) {
+        char port[16], log[600], dir[300];
+        const char *argv[32];
+        int argc = 0;
+        s->redis_port = ff_free_port();
+        snprintf(port, sizeof port, "%d", s->redis_port);
+        snprintf(log, sizeof log, "%s/redis.log", s->dir);
+        snprintf(dir, sizeof dir, "%s", s->dir);
+        argv[argc++] = "/usr/bin/redis-server";
+        argv[argc++] = "--port";
+        argv[argc++] = port;
+        argv[argc++] = "--bind";
+        argv[argc++] = "127.0.0.1";
+        argv[argc++] = "--dir";
+        argv[argc++] = dir;
+        argv[argc++] = "--save";
+        argv[argc++] = "";
+        argv[argc++] = "--appendonly";
+        argv[argc++] = "no";
+        for (int i = 0; extra && extra[i] && argc < 30; i++)
+            argv[argc++] = extra[i];
+        argv[argc] = NULL;
+        s->redis_pid = ff_spawn(argv, NULL, log);
+        if (s->redis_pid < 0)
+            return -1;
+        for (int i = 0; i < 500; i++) {
+            if (redis_ping(s->redis_port)) {
+                snprintf(s->redis_url, sizeof s->redis_url, "redis://127.0.0.1:%d/0",
+                         s->redis_port);
+                return 0;
+            }
+            if (waitpid(s->redis_pid, NULL, WNOHANG) == s->redis_pid)
+                break; /* it died: most likely the port was taken meanwhile */
+            ff_sleep_ms(10);
+        }
+        ff_reap(s->redis_pid, SIGKILL, 1000);
+        s->redis_pid = 0;
+    }
+    return -1;
+}
+
+int ff_stack_stop_redis(ff_stack_t *s)
+{
+    int rc = ff_reap(s->redis_pid, SIGTERM, 5000);
+    s->redis_pid = 0;
+    return rc;
+}
+
+int ff_stack_start_broker(ff_stack_t *s, int partitions)
+{
+    char exe[600], file[600], log[600], parts[16];
+    FILE *fp;
+    snprintf(exe, sizeof exe, "%s/footfall", s->bin_dir);
+    snprintf(file, sizeof file, "%s/bootstrap", s->dir);
+    snprintf(log, sizeof log, "%s/broker.log", s->dir);
+    snprintf(parts, sizeof parts, "%d", partitions);
+    const char *argv[] = {exe, "broker", "--partitions", parts, "--bootstrap-file", file, NULL};
+    s->broker_pid = ff_spawn(argv, NULL, log);
+    if (s->broker_pid < 0)
+        return -1;
+    for (int i = 0; i < 1000; i++) {
+        fp = fopen(file, "r");
+        if (fp) {
+            int ok = fgets(s->bootstrap, sizeof s->bootstrap, fp) != NULL;
+            fclose(fp);
+            if (ok && strchr(s->bootstrap, '\n')) {
+                *strchr(s->bootstrap, '\n') = '\0';
+                return 0;
+            }
+        }
+        if (waitpid(s->broker_pid, NULL, WNOHANG) == s->broker_pid)
+            break;
+        ff_sleep_ms(10);
+    }
+    ff_reap(s->broker_pid, SIGKILL, 1000);
+    s->broker_pid = 0;
+    return -1;
+}
+
+int ff_stack_start_proc(ff_stack_t *s, const char *name, const char *const env[])
+{
+    char exe[600];
+    const char *fullenv[40];
+    int n = 0;
+    ff_stack_proc_t *p;
+    if (s->nprocs >= FF_STACK_MAX_PROCS)
+        return -1;
+    p = &s->procs[s->nprocs];
+    snprintf(exe, sizeof exe, "%s/footfall-%s", s->bin_dir, name);
+    snprintf(p->name, sizeof p->name, "%s", name);
+    {
+        char log[sizeof p->log];
+        snprintf(log, sizeof log, "%s/%s.%d.log", s->dir, name, s->nprocs);
+        memcpy(p->log, log, sizeof log);
+    }
+    char *bootstrap = ff_asprintf("FOOTFALL_KAFKA_BOOTSTRAP_SERVERS=%s", s->bootstrap);
+    char *redis = ff_asprintf("FOOTFALL_REDIS_URL=%s", s->redis_url);
+    char *instance = ff_asprintf("FOOTFALL_INSTANCE_ID=%s-%d", name, s->nprocs);
+    fullenv[n++] = bootstrap;
+    fullenv[n++] = redis;
+    fullenv[n++] = instance;
+    for (int i = 0; env && env[i] && n < 38; i++)
+        fullenv[n++] = env[i];
+    fullenv[n] = NULL;
+    const char *argv[] = {exe, NULL};
+    p->pid = ff_spawn(argv, fullenv, p->log);
+    /* The child has its own copy of the environment strings. */
+    free(bootstrap);
+    free(redis);
+    free(instance);
+    if (p->pid < 0)
+        return -1;
+    return s->nprocs++;
+}
+
+int ff_stack_stop_proc(ff_stack_t *s, int index, int sig)
+{
+    int rc;
+    if (index < 0 || index >= s->nprocs || s->procs[index].pid <= 0)
+        return -1;
+    rc = ff_reap(s->procs[index].pid, sig ? sig : SIGTERM, 20000);
+    s->procs[index].pid = 0;
+    return rc;
+}
+
+static void remove_dir(const char *dir)
+{
+    char cmd[600];
+    /* Only ever a directory we made under /tmp. */
+    if (strncmp(dir, "/tmp/footfall-", 14))
+        return;
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+}
+
+void ff_stack_stop(ff_stack_t *s)
+{
+    for (int i = 0; i < s->nprocs; i++)
+        if (s->procs[i].pid > 0)
+            ff_stack_stop_proc(s, i, SIGTERM);
+    if (s->broker_pid > 0)
+        ff_reap(s->broker_pid, SIGTERM, 5000);
+    s->broker_pid = 0;
+    if (s->redis_pid > 0)
+        ff_stack_stop_redis(s);
+    if (s->dir[0] && !s->keep_dir)
+        remove_dir(s->dir);
+}

@@ -1,0 +1,60 @@
+/* stack: starts and stops the embedded stack (redis-server, footfall broker, processors) for the demo and tests. */
+#ifndef FF_STACK_H
+#define FF_STACK_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define FF_STACK_MAX_PROCS 16
+
+typedef struct ff_stack_proc_s {
+    pid_t pid;
+    char name[64];
+    char log[512];
+} ff_stack_proc_t;
+
+typedef struct ff_stack_s {
+    char dir[256];       /* a temporary directory for logs, sockets and data */
+    char bin_dir[512];   /* where footfall and footfall-<proc> live */
+    pid_t redis_pid;
+    int redis_port;
+    char redis_url[128];
+    pid_t broker_pid;
+    char bootstrap[256];
+    ff_stack_proc_t procs[FF_STACK_MAX_PROCS];
+    int nprocs;
+    bool keep_dir; /* leave the directory for a post-mortem */
+} ff_stack_t;
+
+/* A free TCP port on 127.0.0.1 (bound and released: retry if it is taken). */
+int ff_free_port(void);
+
+/* Starts argv[0] (a path) with extra environment entries ("K=V", NULL-
+ * terminated, may be NULL), stdout and stderr to log_path (NULL: inherited).
+ * The child dies with its parent (PR_SET_PDEATHSIG). -1 on failure. */
+pid_t ff_spawn(const char *const argv[], const char *const env[], const char *log_path);
+/* Sends sig, waits up to timeout_ms, then SIGKILLs. Returns the exit status
+ * (WEXITSTATUS), 128+signal if killed by one, -1 if it was not a child. */
+int ff_reap(pid_t pid, int sig, int timeout_ms);
+
+/* The directory of the running executable (where the other binaries are). */
+void ff_exe_dir(char *buf, size_t size);
+
+/* Makes a stack with a fresh temporary directory; nothing runs yet. */
+int ff_stack_init(ff_stack_t *s, const char *bin_dir);
+/* redis-server on a free port, in s->dir, with extra arguments (NULL-
+ * terminated, may be NULL; "--appendonly yes" for durability tests).
+ * Waits until it answers PING. 0 or -1. */
+int ff_stack_start_redis(ff_stack_t *s, const char *const *extra);
+int ff_stack_stop_redis(ff_stack_t *s);
+/* footfall broker with `partitions` per topic; waits for its address. */
+int ff_stack_start_broker(ff_stack_t *s, int partitions);
+/* footfall-<name> with extra "K=V" environment entries; its log goes to
+ * <dir>/<name>.<n>.log. Returns the index in s->procs, or -1. */
+int ff_stack_start_proc(ff_stack_t *s, const char *name, const char *const env[]);
+/* SIGTERM (or sig) and wait; returns the exit status. */
+int ff_stack_stop_proc(ff_stack_t *s, int index, int sig);
+/* Stops everything (processors first) and removes the directory. */
+void ff_stack_stop(ff_stack_t *s);
+
+#endif
