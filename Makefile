@@ -14,9 +14,11 @@ PKGS      = rdkafka hiredis jansson
 TEST_PKGS = criterion avro-c
 
 OPT      ?= -O2
+# -Wno-format-truncation: error messages are cut to their buffers on purpose.
 CFLAGS_BASE = -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -g $(OPT) \
               -Wall -Wextra -Wstrict-prototypes -Wwrite-strings -Wshadow \
               -Wno-missing-field-initializers -MMD -MP \
+              -Wno-format-truncation \
               -Icommon -I$(BUILD)/gen
 ifneq ($(WERROR),)
 CFLAGS_BASE += -Werror
@@ -40,7 +42,7 @@ else
 Q =
 endif
 
-PROCESSORS = shelf web geofence pos
+PROCESSORS = $(sort $(notdir $(patsubst %/main.c,%,$(wildcard processors/*/main.c))))
 
 COMMON_SRC  = $(wildcard common/*.c)
 PROC_LIBSRC = $(filter-out %/main.c,$(wildcard $(addprefix processors/,$(addsuffix /*.c,$(PROCESSORS)))))
@@ -58,7 +60,7 @@ LIBPROC   = $(BUILD)/lib/libffproc.a
 BINS      = $(BUILD)/bin/footfall $(addprefix $(BUILD)/bin/footfall-,$(PROCESSORS))
 TEST_BINS = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
-.PHONY: all deps build-all build-tests test run-tests asan demo bench fuzz style clean help
+.PHONY: all deps build-all build-tests test asan demo style clean help
 
 all: deps
 	$(Q)$(MAKE) --no-print-directory build-all
@@ -68,7 +70,6 @@ help:
 	@echo "make test     build and run every test suite (unit and integration)"
 	@echo "make asan     the same under AddressSanitizer and UBSan"
 	@echo "make demo     run the whole pipeline on the embedded stack"
-	@echo "make bench    throughput, latency and memory benchmarks"
 	@echo "make clean    remove $(BUILD)/"
 
 deps:
@@ -93,10 +94,6 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory build-all
 	$(Q)$(BUILD)/bin/footfall demo
 
-bench: deps
-	$(Q)$(MAKE) --no-print-directory build-all
-	$(Q)sh bench/run.sh $(BUILD)
-
 style:
 	$(Q)clang-format -i $(COMMON_SRC) common/*.h $(PROC_LIBSRC) processors/*/*.h processors/*/main.c \
 	    $(TOOLS_SRC) tools/*.h $(TEST_SRC) tests/support/*.c tests/support/*.h
@@ -120,7 +117,7 @@ $(BUILD)/obj/%.o: %.c | $(GEN_SRC)
 $(BUILD)/obj/tests/%.o: tests/%.c | $(GEN_SRC)
 	@mkdir -p $(dir $@)
 	@echo "  CC  $<"
-	$(Q)$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Itests/support -Iprocessors \
+	$(Q)$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Itests/support -Iprocessors -Itools \
 	    -DFF_BIN_DIR='"$(abspath $(BUILD))/bin"' -DFF_SRC_DIR='"$(CURDIR)"' -c -o $@ $<
 
 $(LIBCOMMON): $(call obj,$(COMMON_SRC) $(GEN_SRC))
@@ -149,3 +146,6 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(call obj,$(TEST_SUPPORT_SRC)) $(filte
 	$(Q)$(CC) -o $@ $^ $(ALL_LIBS) $(TEST_LIBS)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# Objects are made through pattern rules; keep them between runs.
+.SECONDARY:

@@ -354,13 +354,16 @@ int ff_outputs_decode(const char *data, size_t len, ff_arena_t *arena, ff_output
                       ff_output_t ***tail)
 {
     const char *p = data, *end = data + len;
-    ff_event_t tmp = {.outputs = *head, .outputs_tail = *tail};
+    ff_output_t **link = *tail ? *tail : head;
+    while (*link)
+        link = &(*link)->next;
     while (p < end) {
         ff_output_t *o = ff_arena_alloc(arena, sizeof(*o));
         uint32_t label, tl, kl, vl;
         if (get_u32(&p, end, &label) == -1 || get_u32(&p, end, &tl) == -1 ||
             (size_t)(end - p) < tl)
             return -1;
+        o->next = NULL;
         o->label = (int)label;
         o->topic = ff_arena_strndup(arena, p, tl);
         p += tl;
@@ -374,10 +377,10 @@ int ff_outputs_decode(const char *data, size_t len, ff_arena_t *arena, ff_output
         o->value = ff_arena_strndup(arena, p, vl);
         o->value_len = vl;
         p += vl;
-        link_output(&tmp, o);
+        *link = o;
+        link = &o->next;
     }
-    *head = tmp.outputs;
-    *tail = tmp.outputs_tail;
+    *tail = link;
     return 0;
 }
 

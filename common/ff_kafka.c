@@ -17,11 +17,14 @@ static int set(rd_kafka_conf_t *kconf, const char *key, const char *value, char 
     return 0;
 }
 
-rd_kafka_conf_t *ff_kafka_conf(const ff_conf_t *conf, const char *const *extra, char *errstr,
-                               size_t errstr_size)
+rd_kafka_conf_t *ff_kafka_conf(const ff_conf_t *conf, const char *const *defaults,
+                               const char *const *forced, char *errstr, size_t errstr_size)
 {
     rd_kafka_conf_t *kconf = rd_kafka_conf_new();
     rd_kafka_conf_set_log_cb(kconf, ff_log_rdkafka);
+    for (size_t i = 0; defaults && defaults[i]; i += 2)
+        if (set(kconf, defaults[i], defaults[i + 1], errstr, errstr_size) == -1)
+            goto err;
     if (set(kconf, "bootstrap.servers", ff_conf_str(conf, "kafka.bootstrap.servers"), errstr,
             errstr_size) == -1)
         goto err;
@@ -31,8 +34,8 @@ rd_kafka_conf_t *ff_kafka_conf(const ff_conf_t *conf, const char *const *extra, 
         if (set(kconf, k, v, errstr, errstr_size) == -1)
             goto err;
     }
-    for (size_t i = 0; extra && extra[i]; i += 2)
-        if (set(kconf, extra[i], extra[i + 1], errstr, errstr_size) == -1)
+    for (size_t i = 0; forced && forced[i]; i += 2)
+        if (set(kconf, forced[i], forced[i + 1], errstr, errstr_size) == -1)
             goto err;
     return kconf;
 err:

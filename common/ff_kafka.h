@@ -7,11 +7,13 @@
 
 #include "ff_config.h"
 
-/* A librdkafka conf holding kafka.bootstrap.servers, every kafka.* pass-through
- * setting, footfall's logger, then `extra` (NULL-terminated key, value pairs)
- * which override. NULL with errstr naming the key on a bad property. */
-rd_kafka_conf_t *ff_kafka_conf(const ff_conf_t *conf, const char *const *extra, char *errstr,
-                               size_t errstr_size);
+/* A librdkafka conf with footfall's logger and, in this order: `defaults`
+ * (NULL-terminated key, value pairs, may be NULL), kafka.bootstrap.servers and
+ * every kafka.* pass-through setting, then `forced` (pairs the design depends
+ * on, which the operator cannot override). NULL with errstr naming the key
+ * on a bad property. */
+rd_kafka_conf_t *ff_kafka_conf(const ff_conf_t *conf, const char *const *defaults,
+                               const char *const *forced, char *errstr, size_t errstr_size);
 
 /* A client of `type` from such a conf (takes ownership of kconf in all cases). */
 rd_kafka_t *ff_kafka_new(rd_kafka_type_t type, rd_kafka_conf_t *kconf, char *errstr,

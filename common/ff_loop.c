@@ -59,6 +59,7 @@ struct ff_loop_s {
     bool paused;
     int assigned;
     bool redis_ok;
+    uint64_t rounds_at_start; /* engine rounds when the batch in hand started */
     ff_loop_stats_t stats;
     int64_t last_err_log;
 };
@@ -103,32 +104,27 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 static int make_consumer(ff_loop_t *loop, char *errstr, size_t errstr_size)
 {
-    const char *extra[] = {
+    const char *defaults[] = {
+        /* A crashed instance's partitions move after 10 s rather than 45. */
+        "session.timeout.ms", "10000",
+        "auto.offset.reset", "earliest",
+        NULL,
+    };
+    /* What the exactly-once design depends on. */
+    const char *forced[] = {
         "group.id", loop->group_id,
         "enable.auto.commit", "false",
         "enable.auto.offset.store", "false",
         "isolation.level", "read_committed",
-        "auto.offset.reset", "earliest",
         NULL,
     };
     rd_kafka_conf_t *kconf;
     rd_kafka_topic_partition_list_t *topics;
     rd_kafka_resp_err_t err;
 
-    /* Settings the operator gave win over our defaults, except the ones
-     * the exactly-once design depends on (enforced after). */
-    kconf = ff_kafka_conf(loop->conf, NULL, errstr, errstr_size);
+    kconf = ff_kafka_conf(loop->conf, defaults, forced, errstr, errstr_size);
     if (!kconf)
         return -1;
-    for (int i = 0; extra[i]; i += 2) {
-        char why[256];
-        if (rd_kafka_conf_set(kconf, extra[i], extra[i + 1], why, sizeof why) !=
-            RD_KAFKA_CONF_OK) {
-            snprintf(errstr, errstr_size, "kafka %s: %s", extra[i], why);
-            rd_kafka_conf_destroy(kconf);
-            return -1;
-        }
-    }
     rd_kafka_conf_set_opaque(kconf, loop);
     rd_kafka_conf_set_rebalance_cb(kconf, rebalance_cb);
     loop->consumer = ff_kafka_new(RD_KAFKA_CONSUMER, kconf, errstr, errstr_size);
@@ -150,10 +146,6 @@ static int make_consumer(ff_loop_t *loop, char *errstr, size_t errstr_size)
 
 static int make_producer(ff_loop_t *loop, char *errstr, size_t errstr_size)
 {
-    const char *extra[] = {
-        "transactional.id", loop->txn_id,
-        NULL,
-    };
     const char *defaults[] = {
         /* Keys land on the partitions Java clients would choose. */
         "partitioner", "murmur2_random",
@@ -162,30 +154,13 @@ static int make_producer(ff_loop_t *loop, char *errstr, size_t errstr_size)
         "message.max.bytes", "16777216",
         NULL,
     };
-    rd_kafka_conf_t *kconf;
-    char why[256];
-    kconf = ff_kafka_conf(loop->conf, NULL, errstr, errstr_size);
+    const char *forced[] = {
+        "transactional.id", loop->txn_id,
+        NULL,
+    };
+    rd_kafka_conf_t *kconf = ff_kafka_conf(loop->conf, defaults, forced, errstr, errstr_size);
     if (!kconf)
         return -1;
-    /* Our defaults apply only where the operator set nothing. */
-    for (int i = 0; defaults[i]; i += 2) {
-        bool given = false;
-        for (size_t k = 0; k < ff_conf_kafka_count(loop->conf); k++) {
-            const char *key, *value;
-            ff_conf_kafka_get(loop->conf, k, &key, &value);
-            given |= !strcmp(key, defaults[i]);
-        }
-        if (!given)
-            rd_kafka_conf_set(kconf, defaults[i], defaults[i + 1], why, sizeof why);
-    }
-    for (int i = 0; extra[i]; i += 2) {
-        if (rd_kafka_conf_set(kconf, extra[i], extra[i + 1], why, sizeof why) !=
-            RD_KAFKA_CONF_OK) {
-            snprintf(errstr, errstr_size, "kafka %s: %s", extra[i], why);
-            rd_kafka_conf_destroy(kconf);
-            return -1;
-        }
-    }
     loop->producer = ff_kafka_new(RD_KAFKA_PRODUCER, kconf, errstr, errstr_size);
     loop->txn_ready = false;
     return loop->producer ? 0 : -1;
@@ -240,6 +215,7 @@ static void drop_batch(ff_loop_t *loop)
     loop->nevents = 0;
     loop->applied = false;
     loop->revoked = false;
+    loop->rounds_at_start = 0;
     ff_arena_reset(&loop->arena);
 }
 
@@ -722,6 +698,8 @@ int ff_loop_run(ff_loop_t *loop)
                 continue;
         }
         if (!loop->applied) {
+            if (!loop->rounds_at_start)
+                loop->rounds_at_start = ff_engine_stats(loop->engine)->rounds + 1;
             ff_arena_reset(&loop->arena);
             if (decode_batch(loop) == 1) {
                 outage_wait(loop, "schema registry", "cannot look up a schema id");
@@ -744,6 +722,12 @@ int ff_loop_run(ff_loop_t *loop)
         switch (transact(loop, errstr, sizeof errstr)) {
         case TXN_OK:
             count_outputs(loop);
+            ff_debug("loop.batch", "records=%zu events=%zu rounds=%llu outputs=%llu",
+                     loop->nitems, loop->nevents,
+                     (unsigned long long)(ff_engine_stats(loop->engine)->rounds -
+                                          (loop->rounds_at_start - 1)),
+                     (unsigned long long)loop->stats.outputs);
+            loop->rounds_at_start = 0;
             loop->stats.batches++;
             drop_batch(loop);
             outage_over(loop);

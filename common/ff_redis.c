@@ -43,7 +43,7 @@ int ff_redis_url_parse(const char *url, ff_redis_url_t *out, char *errstr, size_
         snprintf(out->path, sizeof out->path, "%.*s", (int)(q ? q - p : (long)strlen(p)), p);
         if (q) {
             int64_t db;
-            if (strncmp(q, "?db=", 4) || ff_parse_i64(q + 4, &db) == -1 || db < 0)
+            if (strncmp(q, "?db=", 4) || ff_parse_i64(q + 4, &db) == -1 || db < 0 || db > 65535)
                 goto bad;
             out->db = (int)db;
         }

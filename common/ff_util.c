@@ -197,20 +197,21 @@ void ff_arena_term(ff_arena_t *a)
 
 void ff_arena_reset(ff_arena_t *a)
 {
-    /* Keep the oldest (last) chunk: it is the standard size and serves the
-     * next batch without a system allocation. */
+    /* Keep one chunk of the standard size: it serves the next batch
+     * without a system allocation. Oversized chunks go back. */
     ff_arena_chunk_t *c = a->head, *keep = NULL;
     while (c) {
         ff_arena_chunk_t *next = c->next;
-        if (!next && c->size == a->chunk_size) {
+        if (!keep && c->size == a->chunk_size)
             keep = c;
-        } else {
+        else
             free(c);
-        }
         c = next;
     }
-    if (keep)
+    if (keep) {
         keep->used = 0;
+        keep->next = NULL;
+    }
     a->head = keep;
 }
 
@@ -400,7 +401,10 @@ int ff_parse_time_ms(const char *s, int64_t *out)
     }
     if (strcmp(s, "Z") && strcmp(s, "z") && strcmp(s, "+00:00"))
         return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 60)
+        return -1;
+    if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
         return -1;
     *out = ((days_from_civil(y, (unsigned)mo, (unsigned)d) * 24 + h) * 60 + mi) * 60000LL +
            sec * 1000LL + frac;

@@ -95,7 +95,7 @@ static rd_kafka_t *trigger_consumer(demo_t *d, char *errstr, size_t errstr_size)
 {
     const char *extra[] = {"group.id", "footfall-demo-viewer", "enable.auto.commit", "false",
                            "auto.offset.reset", "earliest", NULL};
-    rd_kafka_conf_t *kconf = ff_kafka_conf(d->conf, extra, errstr, errstr_size);
+    rd_kafka_conf_t *kconf = ff_kafka_conf(d->conf, NULL, extra, errstr, errstr_size);
     rd_kafka_t *rk;
     rd_kafka_topic_partition_list_t *parts;
     const rd_kafka_metadata_t *md;
@@ -129,7 +129,7 @@ static int64_t group_lag(demo_t *d, rd_kafka_t *rk, const char *group, const cha
 {
     const char *extra[] = {"group.id", group, NULL};
     char errstr[256];
-    rd_kafka_conf_t *kconf = ff_kafka_conf(d->conf, extra, errstr, sizeof errstr);
+    rd_kafka_conf_t *kconf = ff_kafka_conf(d->conf, NULL, extra, errstr, sizeof errstr);
     rd_kafka_t *peek;
     rd_kafka_topic_partition_list_t *parts;
     int64_t lag = 0;

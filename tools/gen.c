@@ -55,7 +55,7 @@ int ff_gen_sink_init(ff_gen_sink_t *sink, const ff_conf_t *conf, ff_codec_t *cod
     if (!print) {
         const char *extra[] = {"enable.idempotence", "true", "linger.ms", "5",
                                "partitioner", "murmur2_random", NULL};
-        rd_kafka_conf_t *kconf = ff_kafka_conf(conf, extra, errstr, errstr_size);
+        rd_kafka_conf_t *kconf = ff_kafka_conf(conf, extra, NULL, errstr, errstr_size);
         if (!kconf)
             return -1;
         rd_kafka_conf_set_dr_msg_cb(kconf, dr_cb);

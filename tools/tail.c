@@ -152,7 +152,7 @@ int cmd_tail(int argc, char **argv)
     snprintf(group, sizeof group, "footfall-tail-%d", (int)getpid());
     const char *extra[] = {"group.id", group, "enable.auto.commit", "false",
                            "isolation.level", "read_committed", NULL};
-    kconf = ff_kafka_conf(conf, extra, errstr, sizeof errstr);
+    kconf = ff_kafka_conf(conf, NULL, extra, errstr, sizeof errstr);
     if (!kconf) {
         fprintf(stderr, "footfall tail: %s\n", errstr);
         status = 2;

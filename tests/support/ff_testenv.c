@@ -1,0 +1,344 @@
+/* ff_testenv: integration test support: a private redis-server and broker, real binaries, topic readers. */
+#include "ff_testenv.h"
+
+#include <criterion/criterion.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ff_util.h"
+
+void ff_env_start(ff_env_t *env, int partitions, const char *const *redis_args)
+{
+    char errstr[512];
+    rd_kafka_conf_t *kconf;
+    struct timeval tv = {2, 0};
+
+    memset(env, 0, sizeof(*env));
+    ff_arena_init(&env->arena, 64 * 1024);
+    cr_assert_eq(ff_stack_init(&env->stack, FF_BIN_DIR), 0, "temporary directory");
+    cr_assert_eq(ff_stack_start_redis(&env->stack, redis_args), 0, "redis-server starts");
+    cr_assert_eq(ff_stack_start_broker(&env->stack, partitions), 0, "footfall broker starts");
+    env->codec = ff_codec_new(errstr, sizeof errstr);
+    cr_assert_not_null(env->codec, "%s", errstr);
+    kconf = rd_kafka_conf_new();
+    rd_kafka_conf_set(kconf, "bootstrap.servers", env->stack.bootstrap, errstr, sizeof errstr);
+    rd_kafka_conf_set(kconf, "partitioner", "murmur2_random", errstr, sizeof errstr);
+    rd_kafka_conf_set(kconf, "message.max.bytes", "4000000", errstr, sizeof errstr);
+    rd_kafka_conf_set(kconf, "log_level", "3", errstr, sizeof errstr);
+    env->producer = rd_kafka_new(RD_KAFKA_PRODUCER, kconf, errstr, sizeof errstr);
+    cr_assert_not_null(env->producer, "%s", errstr);
+    env->redis = redisConnectWithTimeout("127.0.0.1", env->stack.redis_port, tv);
+    cr_assert(env->redis && !env->redis->err, "connect to the test redis");
+}
+
+void ff_env_stop(ff_env_t *env)
+{
+    if (env->producer) {
+        rd_kafka_flush(env->producer, 2000);
+        rd_kafka_destroy(env->producer);
+        env->producer = NULL;
+    }
+    if (env->redis) {
+        redisFree(env->redis);
+        env->redis = NULL;
+    }
+    ff_codec_destroy(env->codec);
+    env->codec = NULL;
+    if (getenv("FF_TEST_KEEP"))
+        env->stack.keep_dir = true;
+    ff_stack_stop(&env->stack);
+    ff_arena_term(&env->arena);
+}
+
+int ff_env_proc(ff_env_t *env, const char *name, const char *const *extra_env)
+{
+    int i = ff_stack_start_proc(&env->stack, name, extra_env);
+    cr_assert_geq(i, 0, "footfall-%s starts", name);
+    return i;
+}
+
+int ff_env_proc_stop(ff_env_t *env, int index, int sig)
+{
+    return ff_stack_stop_proc(&env->stack, index, sig);
+}
+
+char *ff_env_proc_log(ff_env_t *env, int index)
+{
+    FILE *fp = fopen(env->stack.procs[index].log, "r");
+    ff_buf_t b;
+    char chunk[4096];
+    size_t n;
+    ff_buf_init(&b);
+    if (fp) {
+        while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+            ff_buf_append(&b, chunk, n);
+        fclose(fp);
+    }
+    return ff_buf_detach(&b);
+}
+
+void ff_env_produce_raw(ff_env_t *env, const char *topic, int32_t partition, const char *key,
+                        const void *value, size_t len)
+{
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        env->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA : partition),
+        RD_KAFKA_V_KEY(key, key ? strlen(key) : 0), RD_KAFKA_V_VALUE((void *)value, len),
+        RD_KAFKA_V_END);
+    cr_assert_eq(err, 0, "produce to %s: %s", topic, rd_kafka_err2str(err));
+}
+
+void ff_env_produce(ff_env_t *env, const char *topic, int32_t partition, const char *key,
+                    ff_rec_t type, const void *rec)
+{
+    ff_buf_t b;
+    ff_buf_init(&b);
+    ff_codec_encode(env->codec, type, rec, &b);
+    ff_env_produce_raw(env, topic, partition, key, b.data, b.len);
+    ff_buf_term(&b);
+}
+
+void ff_env_flush(ff_env_t *env)
+{
+    cr_assert_eq(rd_kafka_flush(env->producer, 10000), 0, "test records delivered");
+}
+
+static rd_kafka_t *reader(ff_env_t *env, const char *group)
+{
+    char errstr[256];
+    rd_kafka_conf_t *kconf = rd_kafka_conf_new();
+    rd_kafka_conf_set(kconf, "bootstrap.servers", env->stack.bootstrap, errstr, sizeof errstr);
+    rd_kafka_conf_set(kconf, "group.id", group, errstr, sizeof errstr);
+    rd_kafka_conf_set(kconf, "enable.auto.commit", "false", errstr, sizeof errstr);
+    rd_kafka_conf_set(kconf, "isolation.level", "read_committed", errstr, sizeof errstr);
+    rd_kafka_conf_set(kconf, "log_level", "3", errstr, sizeof errstr);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, kconf, errstr, sizeof errstr);
+    cr_assert_not_null(rk, "%s", errstr);
+    return rk;
+}
+
+static int partitions_of(rd_kafka_t *rk, const char *topic)
+{
+    const rd_kafka_metadata_t *md;
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    int n = 0;
+    if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) == 0) {
+        if (md->topic_cnt == 1 && !md->topics[0].err)
+            n = md->topics[0].partition_cnt;
+        rd_kafka_metadata_destroy(md);
+    }
+    rd_kafka_topic_destroy(rkt);
+    return n;
+}
+
+void ff_env_wait_caught_up(ff_env_t *env, const char *group, const char *const *topics,
+                           int timeout_ms)
+{
+    rd_kafka_t *rk = reader(env, group);
+    int64_t deadline = ff_mono_ms() + timeout_ms, lag = -1;
+    while (ff_mono_ms() < deadline) {
+        rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(16);
+        lag = 0;
+        for (int t = 0; topics[t]; t++) {
+            int n = partitions_of(rk, topics[t]);
+            for (int p = 0; p < n; p++) {
+                int64_t lo = 0, hi = 0;
+                rd_kafka_query_watermark_offsets(rk, topics[t], p, &lo, &hi, 5000);
+                rd_kafka_topic_partition_list_add(parts, topics[t], p)->offset = hi;
+            }
+        }
+        rd_kafka_topic_partition_list_t *committed = rd_kafka_topic_partition_list_copy(parts);
+        if (rd_kafka_committed(rk, committed, 5000) != 0) {
+            lag = -1;
+        } else {
+            for (int i = 0; i < parts->cnt; i++) {
+                int64_t c = committed->elems[i].offset < 0 ? 0 : committed->elems[i].offset;
+                lag += parts->elems[i].offset - c;
+            }
+        }
+        rd_kafka_topic_partition_list_destroy(committed);
+        rd_kafka_topic_partition_list_destroy(parts);
+        if (lag == 0)
+            break;
+        ff_sleep_ms(200);
+    }
+    rd_kafka_destroy(rk);
+    cr_assert_eq(lag, 0, "group %s caught up within %d ms (lag %lld)", group, timeout_ms,
+                 (long long)lag);
+}
+
+static int msg_cmp(const void *a, const void *b)
+{
+    const ff_msg_t *x = a, *y = b;
+    if (x->partition != y->partition)
+        return x->partition < y->partition ? -1 : 1;
+    return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+size_t ff_env_read_all(ff_env_t *env, const char *topic, ff_msg_t **out)
+{
+    rd_kafka_t *rk = reader(env, "footfall-test-reader");
+    int n = partitions_of(rk, topic);
+    int64_t *high = ff_calloc((size_t)n + 1, sizeof(int64_t));
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(n ? n : 1);
+    size_t count = 0, cap = 16, left = 0;
+    ff_msg_t *msgs = ff_calloc(cap, sizeof(*msgs));
+    int64_t deadline = ff_mono_ms() + 20000;
+
+    for (int p = 0; p < n; p++) {
+        int64_t lo = 0, hi = 0;
+        rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 5000);
+        high[p] = hi;
+        left += (size_t)(hi - lo);
+        if (hi > lo)
+            rd_kafka_topic_partition_list_add(parts, topic, p)->offset = lo;
+    }
+    rd_kafka_assign(rk, parts);
+    while (left > 0 && ff_mono_ms() < deadline) {
+        rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rk, 200);
+        rd_kafka_headers_t *hdrs;
+        ff_buf_t json, h;
+        ff_dec_err_t err;
+        if (!rkm)
+            continue;
+        if (rkm->err || rkm->offset >= high[rkm->partition]) {
+            rd_kafka_message_destroy(rkm);
+            continue;
+        }
+        if (count == cap) {
+            cap *= 2;
+            msgs = ff_realloc(msgs, cap * sizeof(*msgs));
+        }
+        ff_msg_t *m = &msgs[count++];
+        memset(m, 0, sizeof(*m));
+        m->partition = rkm->partition;
+        m->offset = rkm->offset;
+        m->key = rkm->key ? ff_strndup(rkm->key, rkm->key_len) : NULL;
+        m->value = ff_malloc(rkm->len + 1);
+        if (rkm->len)
+            memcpy(m->value, rkm->payload, rkm->len);
+        m->value_len = rkm->len;
+        ff_buf_init(&json);
+        if (ff_codec_to_json(env->codec, rkm->payload, rkm->len, &json, &err) == 0)
+            m->json = ff_buf_detach(&json);
+        ff_buf_term(&json);
+        ff_buf_init(&h);
+        if (rd_kafka_message_headers(rkm, &hdrs) == 0) {
+            const char *name;
+            const void *v;
+            size_t vn;
+            for (size_t i = 0; !rd_kafka_header_get_all(hdrs, i, &name, &v, &vn); i++)
+                ff_buf_printf(&h, "%s=%.*s\n", name, (int)vn, v ? (const char *)v : "");
+        }
+        m->headers = ff_buf_detach(&h);
+        left--;
+        rd_kafka_message_destroy(rkm);
+    }
+    rd_kafka_topic_partition_list_destroy(parts);
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    free(high);
+    cr_assert_eq(left, 0, "read all of %s", topic);
+    qsort(msgs, count, sizeof(*msgs), msg_cmp);
+    *out = msgs;
+    return count;
+}
+
+void ff_env_msgs_free(ff_msg_t *msgs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(msgs[i].key);
+        free(msgs[i].json);
+        free(msgs[i].value);
+        free(msgs[i].headers);
+    }
+    free(msgs);
+}
+
+const char *ff_msg_header(const ff_msg_t *msg, const char *name)
+{
+    static char buf[1024];
+    size_t n = strlen(name);
+    const char *p = msg->headers;
+    while (p && *p) {
+        const char *nl = strchr(p, '\n');
+        if (!strncmp(p, name, n) && p[n] == '=') {
+            size_t len = (size_t)((nl ? nl : p + strlen(p)) - (p + n + 1));
+            if (len >= sizeof buf)
+                len = sizeof buf - 1;
+            memcpy(buf, p + n + 1, len);
+            buf[len] = '\0';
+            return buf;
+        }
+        p = nl ? nl + 1 : NULL;
+    }
+    return NULL;
+}
+
+redisReply *ff_env_redis(ff_env_t *env, const char *fmt, ...)
+{
+    va_list ap;
+    redisReply *r;
+    va_start(ap, fmt);
+    r = redisvCommand(env->redis, fmt, ap);
+    va_end(ap);
+    cr_assert_not_null(r, "redis command %s", fmt);
+    return r;
+}
+
+const char *ff_env_hget(ff_env_t *env, const char *key, const char *field)
+{
+    static char buf[4096];
+    redisReply *r = ff_env_redis(env, "HGET %s %s", key, field);
+    snprintf(buf, sizeof buf, "%s", r->type == REDIS_REPLY_STRING ? r->str : "");
+    freeReplyObject(r);
+    return buf;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    ff_buf_t b;
+    char chunk[4096];
+    size_t n;
+    ff_buf_init(&b);
+    if (fp) {
+        while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+            ff_buf_append(&b, chunk, n);
+        fclose(fp);
+    }
+    return ff_buf_detach(&b);
+}
+
+int ff_run(const char *const argv[], const char *const env[], char **out, char **err)
+{
+    char dir[] = "/tmp/footfall-run-XXXXXX", opath[64], epath[64];
+    pid_t pid;
+    int status;
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(opath, sizeof opath, "%s/out", dir);
+    snprintf(epath, sizeof epath, "%s/err", dir);
+    pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        FILE *o = freopen(opath, "w", stdout), *e = freopen(epath, "w", stderr);
+        (void)o;
+        (void)e;
+        for (int i = 0; env && env[i]; i++)
+            putenv((char *)env[i]);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    status = ff_reap(pid, 0, 60000);
+    if (out)
+        *out = slurp(opath);
+    if (err)
+        *err = slurp(epath);
+    unlink(opath);
+    unlink(epath);
+    rmdir(dir);
+    return status;
+}

@@ -1,0 +1,78 @@
+/* ff_testenv: integration test support: a private redis-server and broker, real binaries, topic readers. */
+#ifndef FF_TESTENV_H
+#define FF_TESTENV_H
+
+#include <hiredis/hiredis.h>
+#include <librdkafka/rdkafka.h>
+#include <stdint.h>
+
+#include "ff_codec.h"
+#include "stack.h"
+
+typedef struct ff_env_s {
+    ff_stack_t stack;
+    ff_codec_t *codec;
+    rd_kafka_t *producer;
+    redisContext *redis;
+    ff_arena_t arena;
+} ff_env_t;
+
+/* One record read back from a topic. */
+typedef struct ff_msg_s {
+    int32_t partition;
+    int64_t offset;
+    char *key;     /* NULL if none */
+    char *json;    /* the value decoded to JSON, or NULL if it does not decode */
+    char *value;   /* raw bytes */
+    size_t value_len;
+    char *headers; /* "name=value\n" per header, in order */
+} ff_msg_t;
+
+/* Starts redis-server and footfall broker (`partitions` per topic); the
+ * test fails if they do not come up. Redis extra args may be NULL. */
+void ff_env_start(ff_env_t *env, int partitions, const char *const *redis_args);
+/* Stops everything. Safe to call twice. */
+void ff_env_stop(ff_env_t *env);
+
+/* Starts footfall-<name> against the env with extra "K=V" entries. */
+int ff_env_proc(ff_env_t *env, const char *name, const char *const *extra_env);
+/* SIGTERM (or sig) and wait; returns its exit status. */
+int ff_env_proc_stop(ff_env_t *env, int index, int sig);
+/* The whole log of a processor (caller frees). */
+char *ff_env_proc_log(ff_env_t *env, int index);
+
+/* Produces an encoded record to topic (partition -1: by key). */
+void ff_env_produce(ff_env_t *env, const char *topic, int32_t partition, const char *key,
+                    ff_rec_t type, const void *rec);
+/* Produces raw bytes (key NULL allowed). */
+void ff_env_produce_raw(ff_env_t *env, const char *topic, int32_t partition, const char *key,
+                        const void *value, size_t len);
+void ff_env_flush(ff_env_t *env);
+
+/* Waits until `group` has committed every record of `topics` (NULL-
+ * terminated): the processor is caught up and its outputs are final. */
+void ff_env_wait_caught_up(ff_env_t *env, const char *group, const char *const *topics,
+                           int timeout_ms);
+
+/* Reads topic from the beginning to its current end, every partition,
+ * ordered by (partition, offset). Returns the count; *out is an array
+ * (free with ff_env_msgs_free). */
+size_t ff_env_read_all(ff_env_t *env, const char *topic, ff_msg_t **out);
+void ff_env_msgs_free(ff_msg_t *msgs, size_t n);
+/* The value of header name in msg->headers (static buffer), or NULL. */
+const char *ff_msg_header(const ff_msg_t *msg, const char *name);
+
+/* Runs a Redis command (printf-style, as hiredis); caller frees the reply. */
+redisReply *ff_env_redis(ff_env_t *env, const char *fmt, ...);
+/* HGET as a string ("" when absent), into a static buffer. */
+const char *ff_env_hget(ff_env_t *env, const char *key, const char *field);
+
+/* Runs a program to completion with extra environment entries, capturing
+ * its stdout and stderr (caller frees). Returns its exit status. */
+int ff_run(const char *const argv[], const char *const env[], char **out, char **err);
+
+/* The time the test clock is frozen at: 2026-11-23T12:00:00Z. */
+#define FF_TEST_NOW 1795435200000LL
+#define FF_TEST_NOW_ENV "FOOTFALL_NOW=2026-11-23T12:00:00Z"
+
+#endif
