@@ -328,3 +328,28 @@ Test(shelf, late_readings_do_not_move_the_state_backwards)
                      "late records still count as applied");
     cr_assert_eq(ff_env_proc_stop(&env, p, 15), 0);
 }
+
+Test(shelf, scripts_forgotten_by_redis_are_loaded_again)
+{
+    ff_msg_t *msgs;
+    size_t n;
+    ff_env_start(&env, 1, NULL);
+    int p = ff_env_proc(&env, "shelf", proc_env);
+    reading(0, "r0", "S1", "A1", "K1", "shoes", T0, 40, 40);
+    ff_env_flush(&env);
+    ff_env_wait_caught_up(&env, "footfall-shelf", shelf_topics, 60000);
+    /* As after a Redis restart or failover: the script cache is empty. */
+    freeReplyObject(ff_env_redis(&env, "SCRIPT FLUSH"));
+    reading(0, "r1", "S1", "A1", "K1", "shoes", T0 + 60000, 2, 40);
+    reading(0, "r2", "S1", "A1", "K1", "shoes", T0 + 120000, 2, 40);
+    ff_env_flush(&env);
+    ff_env_wait_caught_up(&env, "footfall-shelf", shelf_topics, 60000);
+    cr_assert_str_eq(ff_env_hget(&env, "ff:{s:S1}:applied", "shelf.events:0"), "2");
+    n = ff_env_read_all(&env, "triggers.stock-alert", &msgs);
+    cr_assert_eq(n, 1, "the LOW alert after the flush");
+    ff_env_msgs_free(msgs, n);
+    cr_assert_eq(ff_env_proc_stop(&env, p, 15), 0);
+    char *log = ff_env_proc_log(&env, p);
+    cr_assert(strstr(log, "\"event\":\"redis.noscript\""), "the reload is logged");
+    free(log);
+}
