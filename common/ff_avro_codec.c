@@ -582,6 +582,38 @@ static void store_null(void *dst, ff_ftype_t ft)
 static int decode_value(rd_t *r, const ff_av_plan_t *p, void *dst, ff_arena_t *arena, int depth);
 static int decode_record(rd_t *r, const ff_av_plan_t *p, void *dst, ff_arena_t *arena, int depth);
 
+/* Stores a number (i for integer bindings, d for floating ones) into a
+ * binding; 0, or -1 if ft is not a number binding. */
+static int store_number(void *dst, ff_ftype_t ft, int64_t i, double d)
+{
+    switch (ft) {
+    case FF_F_LONG:
+    case FF_F_INT:
+        *(int64_t *)dst = i;
+        return 0;
+    case FF_F_ENUM:
+        *(int *)dst = (int)i;
+        return 0;
+    case FF_F_BOOL:
+        *(bool *)dst = i != 0;
+        return 0;
+    case FF_F_OPT_LONG:
+    case FF_F_OPT_INT:
+        ((ff_opt_i64_t *)dst)->set = true;
+        ((ff_opt_i64_t *)dst)->v = i;
+        return 0;
+    case FF_F_DOUBLE:
+        *(double *)dst = d;
+        return 0;
+    case FF_F_OPT_FLOAT:
+        ((ff_opt_f64_t *)dst)->set = true;
+        ((ff_opt_f64_t *)dst)->v = d;
+        return 0;
+    default:
+        return -1;
+    }
+}
+
 static void apply_defaults(const ff_av_plan_t *p, void *dst)
 {
     const ff_rdesc_t *desc = p->desc;
@@ -598,32 +630,13 @@ static void apply_defaults(const ff_av_plan_t *p, void *dst)
         case FF_F_OPT_STR:
             *(const char **)fdst = d->s; /* owned by the plan, which outlives records */
             break;
-        case FF_F_LONG:
-        case FF_F_INT:
-            *(int64_t *)fdst = d->i;
-            break;
-        case FF_F_ENUM:
-            *(int *)fdst = (int)d->i;
-            break;
-        case FF_F_OPT_LONG:
-        case FF_F_OPT_INT:
-            ((ff_opt_i64_t *)fdst)->set = true;
-            ((ff_opt_i64_t *)fdst)->v = d->i;
-            break;
-        case FF_F_DOUBLE:
-            *(double *)fdst = d->d;
-            break;
-        case FF_F_OPT_FLOAT:
-            ((ff_opt_f64_t *)fdst)->set = true;
-            ((ff_opt_f64_t *)fdst)->v = d->d;
-            break;
-        case FF_F_BOOL:
-            *(bool *)fdst = d->i != 0;
-            break;
         case FF_F_ARRAY_REC:
         case FF_F_ARRAY_STR:
             *(void **)fdst = NULL;
             *(size_t *)((char *)dst + f->count_off) = 0;
+            break;
+        default:
+            store_number(fdst, f->type, d->i, d->d);
             break;
         }
     }
@@ -673,26 +686,8 @@ static int decode_scalar(rd_t *r, const ff_av_plan_t *p, void *dst, ff_arena_t *
     default:
         return rd_fail(r, FF_DEC_MALFORMED, "unexpected writer type%s", NULL);
     }
-    switch (p->ft) {
-    case FF_F_LONG:
-    case FF_F_INT:
-        *(int64_t *)dst = i;
-        break;
-    case FF_F_OPT_LONG:
-    case FF_F_OPT_INT:
-        ((ff_opt_i64_t *)dst)->set = true;
-        ((ff_opt_i64_t *)dst)->v = i;
-        break;
-    case FF_F_DOUBLE:
-        *(double *)dst = d;
-        break;
-    case FF_F_OPT_FLOAT:
-        ((ff_opt_f64_t *)dst)->set = true;
-        ((ff_opt_f64_t *)dst)->v = d;
-        break;
-    default:
+    if (p->ft == FF_F_BOOL || p->ft == FF_F_ENUM || store_number(dst, p->ft, i, d) == -1)
         return rd_fail(r, FF_DEC_MALFORMED, "unexpected binding%s", NULL);
-    }
     return 0;
 }
 

@@ -65,19 +65,11 @@ int ff_env_proc_stop(ff_env_t *env, int index, int sig)
     return ff_stack_stop_proc(&env->stack, index, sig);
 }
 
+static char *slurp(const char *path);
+
 char *ff_env_proc_log(ff_env_t *env, int index)
 {
-    FILE *fp = fopen(env->stack.procs[index].log, "r");
-    ff_buf_t b;
-    char chunk[4096];
-    size_t n;
-    ff_buf_init(&b);
-    if (fp) {
-        while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
-            ff_buf_append(&b, chunk, n);
-        fclose(fp);
-    }
-    return ff_buf_detach(&b);
+    return slurp(env->stack.procs[index].log);
 }
 
 void ff_env_produce_raw(ff_env_t *env, const char *topic, int32_t partition, const char *key,
