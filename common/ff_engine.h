@@ -40,6 +40,7 @@ typedef struct ff_event_s {
     int32_t partition;
     int64_t offset;
     int64_t ts;        /* event time */
+    const char *event_id;
     const void *rec;   /* the decoded record (struct of the input's type) */
     ff_ent_t *entity;  /* NULL: the record touches no state */
     bool replay;       /* already applied: outputs are the stored ones */

@@ -169,9 +169,19 @@ static int make_producer(ff_loop_t *loop, char *errstr, size_t errstr_size)
 ff_loop_t *ff_loop_new(const ff_processor_t *def, void *proc, const ff_conf_t *conf,
                        ff_codec_t *codec, ff_engine_t *engine, char *errstr, size_t errstr_size)
 {
-    ff_loop_t *loop = ff_calloc(1, sizeof(*loop));
+    ff_loop_t *loop;
     const char *instance = ff_conf_str(conf, "instance.id");
     char host[256] = "local";
+
+    for (size_t i = 0; i < def->ninputs; i++) {
+        const ff_rdesc_t *d = ff_record_descs[def->inputs[i].rec];
+        if (strcmp(d->fields[0].name, "event_id") || d->fields[0].type != FF_F_STR ||
+            d->fields[0].off != 0) {
+            snprintf(errstr, errstr_size, "input %s does not start with event_id", d->name);
+            return NULL;
+        }
+    }
+    loop = ff_calloc(1, sizeof(*loop));
 
     loop->def = def;
     loop->proc = proc;
@@ -376,6 +386,8 @@ static int decode_batch(ff_loop_t *loop)
         ev->partition = rkm->partition;
         ev->offset = rkm->offset;
         ev->rec = rec;
+        /* Every input record starts with its event_id (checked at start). */
+        ev->event_id = *(const char *const *)rec;
         ev->ts = in->event_time(rec);
         ff_clock_observe_event(ev->ts);
         it->ev = ev;

@@ -10,7 +10,7 @@
 #include "ff_engine.h"
 #include "ff_proc.h"
 
-#define FF_LOOP_MAX_LABELS 64
+#define FF_LOOP_MAX_LABELS FF_LABEL__COUNT
 
 typedef struct ff_loop_stats_s {
     uint64_t consumed;      /* records read */

@@ -31,6 +31,31 @@ void ff_proc_install_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
+const char *ff_label_name(int label)
+{
+    static const char *const names[] = {
+        [FF_LABEL_DLQ] = "dlq",
+        [FF_LABEL_FIRED] = "fired",
+        [FF_LABEL_SUPPRESSED + FF_REASON_ELIGIBLE] = "suppressed_eligible",
+        [FF_LABEL_SUPPRESSED + FF_REASON_FREQUENCY_CAP] = "suppressed_frequency_cap",
+        [FF_LABEL_SUPPRESSED + FF_REASON_QUIET_HOURS] = "suppressed_quiet_hours",
+        [FF_LABEL_SUPPRESSED + FF_REASON_NO_CONSENT] = "suppressed_no_consent",
+        [FF_LABEL_SUPPRESSED + FF_REASON_HOLDOUT] = "suppressed_holdout",
+        [FF_LABEL_SUPPRESSED + FF_REASON_STALE_EVENT] = "suppressed_stale_event",
+        [FF_LABEL_SUPPRESSED + FF_REASON_NO_STOCK] = "suppressed_no_stock",
+        [FF_LABEL_SUPPRESSED + FF_REASON_REPLAY] = "suppressed_replay",
+        [FF_LABEL_NEARBY] = "nearby",
+        [FF_LABEL_INVITE] = "invite",
+        [FF_LABEL_HOLDOUT] = "holdout",
+        [FF_LABEL_ASSIST] = "store_assist",
+        [FF_LABEL_CONVERSION] = "conversion",
+        [FF_LABEL_STOCK_LOW] = "stock_low",
+        [FF_LABEL_STOCK_OUT] = "stock_out",
+        [FF_LABEL_STOCK_RESTOCKED] = "stock_restocked",
+    };
+    return label >= 0 && label < FF_LABEL__COUNT && names[label] ? names[label] : "other";
+}
+
 static void usage(const ff_processor_t *def, FILE *fp)
 {
     fprintf(fp, "usage: footfall-%s [--config FILE] [--KEY=VALUE …]\n\n%s\n\nReads:", def->name,
@@ -43,26 +68,25 @@ static void usage(const ff_processor_t *def, FILE *fp)
     fprintf(fp, "\nFOOTFALL_NOW (epoch ms or RFC 3339 UTC) freezes the clock, for tests.\n");
 }
 
-static void log_summary(const ff_processor_t *def, ff_loop_t *loop, ff_engine_t *engine,
+static void log_summary(ff_loop_t *loop, ff_engine_t *engine,
                         ff_redis_t *redis)
 {
     const ff_loop_stats_t *ls = ff_loop_stats(loop);
     const ff_engine_stats_t *es = ff_engine_stats(engine);
     ff_buf_t labels;
     ff_buf_init(&labels);
-    for (int l = FF_LABEL_PROC; l < FF_LOOP_MAX_LABELS; l++) {
-        if (!ls->labels[l] || !def->label_name)
+    for (int l = FF_LABEL_FIRED; l < FF_LABEL__COUNT; l++) {
+        if (!ls->labels[l])
             continue;
-        ff_buf_printf(&labels, "%s%s=%llu", labels.len ? " " : "", def->label_name(l),
+        ff_buf_printf(&labels, "%s%s=%llu", labels.len ? " " : "", ff_label_name(l),
                       (unsigned long long)ls->labels[l]);
     }
     ff_info("proc.summary",
-            "consumed=%llu batches=%llu dlq=%llu decisions=%llu outputs=%llu txn_commits=%llu "
+            "consumed=%llu batches=%llu dlq=%llu outputs=%llu txn_commits=%llu "
             "txn_aborts=%llu outage_pauses=%llu redis_roundtrips=%llu engine_rounds=%llu "
             "conflicts=%llu replayed=%llu%s%s",
             (unsigned long long)ls->consumed, (unsigned long long)ls->batches,
-            (unsigned long long)ls->dlq, (unsigned long long)ls->labels[FF_LABEL_DECISION],
-            (unsigned long long)ls->outputs, (unsigned long long)ls->txn_commits,
+            (unsigned long long)ls->dlq, (unsigned long long)ls->outputs, (unsigned long long)ls->txn_commits,
             (unsigned long long)ls->txn_aborts, (unsigned long long)ls->outage_pauses,
             (unsigned long long)ff_redis_roundtrips(redis), (unsigned long long)es->rounds,
             (unsigned long long)es->conflicts, (unsigned long long)es->replayed,
@@ -144,7 +168,7 @@ int ff_proc_main(const ff_processor_t *def, int argc, char **argv)
     if (ff_redis_connect(redis, errstr, sizeof errstr) == -1)
         ff_warn("redis.connect", "%s (will keep trying)", errstr);
     rc = ff_loop_run(loop);
-    log_summary(def, loop, engine, redis);
+    log_summary(loop, engine, redis);
     status = rc == 0 ? 0 : 1;
     ff_info("proc.stop", "stopped %s", status == 0 ? "cleanly" : "on an error");
 out:

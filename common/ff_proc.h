@@ -22,13 +22,24 @@ typedef struct ff_input_s {
     int64_t (*event_time)(const void *rec);
 } ff_input_t;
 
-/* Labels of outputs, for metrics and the run summary. A processor's own
- * labels (its trigger kinds) start at FF_LABEL_PROC. */
+/* What an output is, for metrics and the run summary. */
 enum {
     FF_LABEL_DLQ = 0,
-    FF_LABEL_DECISION,
-    FF_LABEL_PROC = 16,
+    FF_LABEL_FIRED,           /* a decision that a trigger fired */
+    FF_LABEL_SUPPRESSED,      /* + ff_reason_t: a decision that one was suppressed */
+    FF_LABEL_NEARBY = FF_LABEL_SUPPRESSED + FF_REASON__COUNT,
+    FF_LABEL_INVITE,
+    FF_LABEL_HOLDOUT,
+    FF_LABEL_ASSIST,
+    FF_LABEL_CONVERSION,
+    FF_LABEL_STOCK_LOW,
+    FF_LABEL_STOCK_OUT,
+    FF_LABEL_STOCK_RESTOCKED,
+    FF_LABEL__COUNT
 };
+
+/* "dlq", "fired", "suppressed_frequency_cap", "nearby", "stock_out", … */
+const char *ff_label_name(int label);
 
 typedef struct ff_processor_s {
     const char *name;    /* "shelf": binary footfall-shelf, group footfall-shelf */
@@ -43,8 +54,6 @@ typedef struct ff_processor_s {
      * bad setting: the message names the key). */
     void *(*create)(const ff_conf_t *conf, char *errstr, size_t errstr_size);
     void (*destroy)(void *proc);
-    /* Names of output labels >= FF_LABEL_PROC, for the summary; may be NULL. */
-    const char *(*label_name)(int label);
 } ff_processor_t;
 
 /* The whole life of a processor binary: settings, clients, the loop, a

@@ -7,6 +7,8 @@
 
 /* Longest id footfall accepts; longer is a broken producer, not a customer. */
 #define FF_ID_MAX 256
+/* A hash field made of a short prefix and an id ("v:<sku>"). */
+#define FF_ID_MAX_FIELD (FF_ID_MAX + 16)
 
 /* NULL if id is a usable identifier (non-empty, at most FF_ID_MAX bytes, no
  * control characters); otherwise a reason written into buf. */

@@ -24,12 +24,6 @@
 #include "shelf_proc.h"
 #include "shelf_rules.h"
 
-enum {
-    LABEL_LOW = FF_LABEL_PROC,
-    LABEL_OUT,
-    LABEL_RESTOCKED,
-};
-
 typedef struct shelf_state_s {
     shelf_window_t win;
     int64_t capacity;
@@ -318,9 +312,9 @@ static void emit_and_write(shelf_t *sh, ff_ent_t *e, shelf_ent_t *se)
             .replayed = sh->replayed,
         };
         ff_ent_emit(e, a->ev, sh->alert_topic, r->store_id, FF_REC_STOCK_ALERT, &alert,
-                    a->level == FF_LEVEL_LOW   ? LABEL_LOW
-                    : a->level == FF_LEVEL_OUT ? LABEL_OUT
-                                               : LABEL_RESTOCKED);
+                    a->level == FF_LEVEL_LOW   ? FF_LABEL_STOCK_LOW
+                    : a->level == FF_LEVEL_OUT ? FF_LABEL_STOCK_OUT
+                                               : FF_LABEL_STOCK_RESTOCKED);
     }
     for (pos_t *p = se->positions; p; p = p->next) {
         int64_t delta;
@@ -431,16 +425,6 @@ static void shelf_destroy(void *proc)
     free(sh);
 }
 
-static const char *shelf_label(int label)
-{
-    switch (label) {
-    case LABEL_LOW: return "alerts_low";
-    case LABEL_OUT: return "alerts_out";
-    case LABEL_RESTOCKED: return "alerts_restocked";
-    default: return "other";
-    }
-}
-
 static const ff_input_t shelf_inputs[] = {
     {"topic.shelf", FF_REC_SHELF_READING, shelf_validate_input, shelf_event_time},
 };
@@ -464,5 +448,4 @@ const ff_processor_t shelf_processor = {
     .owns_state = true,
     .create = shelf_create,
     .destroy = shelf_destroy,
-    .label_name = shelf_label,
 };

@@ -1,0 +1,160 @@
+/* ff_customer: a customer's rolling state as plain data, and the pure questions rules ask of it.
+ *
+ * Redis layout, per customer C (one hash slot, tag {c:C}):
+ *   <p>:{c:C}:intent:<day>  hash, one per UTC day (TTL: the window and a day):
+ *                           v:<sku> views, a:<sku> cart adds, c:<category> views,
+ *                           k:<sku> the SKU's category
+ *   <p>:{c:C}:cart          hash sku -> quantity
+ *   <p>:{c:C}:bought        hash sku -> time of the last purchase (pruned past purchase.window)
+ *   <p>:{c:C}:visits        hash n:<store> visits, t:<store> last visit, h:<store> last heads-up
+ *   <p>:{c:C}:consent       hash PUSH|EMAIL|SMS|ALL -> "<STATUS> <ts>"
+ *   <p>:{c:C}:offers        hash o:<trigger_id> -> an offer, ver -> version (guards caps),
+ *                           invite -> time of the last INVITE
+ *   <p>:{c:C}:conv          hash <offer trigger_id> -> "<transaction id> <ts>"
+ *   <p>:{c:C}:profile       hash spend (cents), purchases
+ * and per SKU, the online demand index <p>:{k:<sku>}:demand:<day> (HyperLogLog). */
+#ifndef FF_CUSTOMER_H
+#define FF_CUSTOMER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ff_records.h"
+#include "ff_util.h"
+
+#define FF_DAY_MS 86400000LL
+
+/* One counter of one day bucket: kind 'v' (views of a SKU), 'a' (cart adds
+ * of a SKU) or 'c' (views in a category). */
+typedef struct ff_count_s {
+    int64_t day;
+    char kind;
+    const char *key;
+    int64_t n;
+} ff_count_t;
+
+typedef struct ff_skucat_s {
+    const char *sku;
+    const char *category;
+} ff_skucat_t;
+
+typedef struct ff_tsval_s {
+    const char *key;
+    int64_t ts;  /* bought: time; cart: unused */
+    int64_t n;   /* cart: quantity */
+} ff_tsval_t;
+
+typedef struct ff_visit_s {
+    const char *store_id;
+    int64_t count;
+    int64_t last_ts;
+    int64_t last_assist; /* 0: never */
+} ff_visit_t;
+
+typedef struct ff_consent_state_s {
+    bool set;
+    int status; /* ff_consent_status_t */
+    int64_t ts;
+} ff_consent_state_t;
+
+/* An offer made (or withheld from a control customer) and still remembered. */
+typedef struct ff_offer_state_s {
+    const char *trigger_id;
+    int kind; /* ff_offer_kind_t */
+    const char *store_id;
+    const char *sku; /* NULL: category offer */
+    const char *category;
+    const char *code;
+    int64_t ts;
+    int64_t expires_at;
+    int64_t local_day; /* store-local calendar day of ts */
+    bool control;
+    bool converted;
+} ff_offer_state_t;
+
+typedef struct ff_customer_s {
+    const char *id;
+    ff_count_t *counts;
+    size_t ncounts, capcounts;
+    ff_skucat_t *skucats;
+    size_t nskucats, capskucats;
+    ff_tsval_t *bought;
+    size_t nbought, capbought;
+    ff_tsval_t *cart;
+    size_t ncart, capcart;
+    ff_visit_t *visits;
+    size_t nvisits, capvisits;
+    ff_consent_state_t consent[4]; /* by ff_consent_channel_t */
+    ff_offer_state_t *offers;
+    size_t noffers, capoffers;
+    int64_t offers_ver;
+    bool offers_guarded; /* this batch's writes already guard offers_ver */
+    int64_t last_invite; /* 0: never */
+    int64_t spend;
+    int64_t purchases;
+    ff_arena_t *arena; /* where the arrays and strings live */
+} ff_customer_t;
+
+/* Intent settings, from the settings table. */
+typedef struct ff_intent_conf_s {
+    int64_t window_ms;      /* intent.window, counted in whole UTC days */
+    int64_t sku_views;      /* intent.sku.views */
+    int64_t cart_adds;      /* intent.cart.adds */
+    int64_t category_views; /* intent.category.views */
+    int64_t cart_weight;    /* intent.cart.weight */
+    int64_t purchase_window_ms;
+} ff_intent_conf_t;
+
+/* A SKU or a category the customer wants, with its score. */
+typedef struct ff_candidate_s {
+    const char *sku; /* NULL: a category */
+    const char *category;
+    int64_t views;
+    int64_t adds;
+    double score;
+} ff_candidate_t;
+
+void ff_customer_init(ff_customer_t *c, const char *id, ff_arena_t *arena);
+
+/* ---- changing the state (in memory) ---------------------------------------- */
+
+/* Adds n to counter (day, kind, key). */
+void ff_customer_count(ff_customer_t *c, int64_t day, char kind, const char *key, int64_t n);
+void ff_customer_set_category(ff_customer_t *c, const char *sku, const char *category);
+/* Sets (or adds to, when add) a keyed value in an array of ff_tsval_t. */
+ff_tsval_t *ff_customer_tsval(ff_customer_t *c, ff_tsval_t **arr, size_t *n, size_t *cap,
+                              const char *key, bool create);
+ff_visit_t *ff_customer_visit(ff_customer_t *c, const char *store_id, bool create);
+ff_offer_state_t *ff_customer_add_offer(ff_customer_t *c);
+
+/* ---- questions ------------------------------------------------------------- */
+
+/* The first and last UTC day of the intent window of a decision at ts. */
+void ff_intent_days(const ff_intent_conf_t *conf, int64_t ts, int64_t *first, int64_t *last);
+/* Sum of counter (kind, key) over the intent window of a decision at ts. */
+int64_t ff_intent_count(const ff_customer_t *c, const ff_intent_conf_t *conf, char kind,
+                        const char *key, int64_t ts);
+/* The category of a SKU as the customer saw it, or NULL. */
+const char *ff_customer_category_of(const ff_customer_t *c, const char *sku);
+/* Whether the SKU was bought within purchase.window before ts (or after it). */
+bool ff_customer_bought_recently(const ff_customer_t *c, const ff_intent_conf_t *conf,
+                                 const char *sku, int64_t ts);
+/* SKUs with intent at ts (views >= sku_views or adds >= cart_adds, not
+ * bought recently), best first: score = views + cart_weight * adds, ties by
+ * SKU name. Then categories with intent (views >= category_views), best
+ * first. Returns how many were written to out (at most max); *nskus of
+ * them are SKUs (they come first). */
+size_t ff_intent_candidates(const ff_customer_t *c, const ff_intent_conf_t *conf, int64_t ts,
+                            ff_candidate_t *out, size_t max, size_t *nskus);
+/* Everything the customer showed interest in at ts, best first, whether or
+ * not it reaches a threshold (a staff heads-up lists the top few). */
+size_t ff_intent_interests(const ff_customer_t *c, const ff_intent_conf_t *conf, int64_t ts,
+                           ff_candidate_t *out, size_t max);
+/* The preferred store at ts: most visits among stores last visited within
+ * window_ms before ts (ties: the most recent visit); NULL if none. */
+const char *ff_customer_preferred_store(const ff_customer_t *c, int64_t ts, int64_t window_ms);
+/* Whether the cart holds anything. */
+bool ff_customer_cart_nonempty(const ff_customer_t *c);
+
+#endif

@@ -1,0 +1,422 @@
+/* ff_customer_io: reading a customer's state through the engine, and changing it (memory and Redis together). */
+#include "ff_customer_io.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ff_validate.h"
+
+#define SEP "\x1f" /* between the parts of a stored offer: ids never hold control characters */
+
+static const char *const channel_names[] = {"PUSH", "EMAIL", "SMS", "ALL"};
+static const char *const status_names[] = {"GRANTED", "DENIED", "REVOKED"};
+
+static size_t hgetall(ff_ent_t *e, const char *key)
+{
+    ff_rpipe_t *p = ff_ent_pipe(e);
+    ff_rpipe_begin(p);
+    ff_rpipe_arg_str(p, "HGETALL");
+    ff_rpipe_arg_str(p, key);
+    return ff_rpipe_end(p);
+}
+
+void ff_customer_read(ff_ent_t *e, ff_customer_read_t *rd, unsigned parts, int64_t state_now,
+                      int64_t intent_window_ms)
+{
+    memset(rd, 0, sizeof(*rd));
+    rd->parts = parts;
+    if (parts & FF_CUST_INTENT) {
+        int64_t ndays = (intent_window_ms + FF_DAY_MS - 1) / FF_DAY_MS;
+        /* Buckets a decision can still count, and the day after (events up
+         * to a day ahead of the clock are accepted). */
+        rd->day_to = ff_day_of_ms(state_now) + 1;
+        rd->day_from = ff_day_of_ms(state_now - intent_window_ms) - ndays + 1;
+        for (int64_t d = rd->day_from; d <= rd->day_to; d++) {
+            size_t cmd = hgetall(e, ff_ent_keyf(e, "intent:%lld", (long long)d));
+            if (d == rd->day_from)
+                rd->intent_cmd = cmd;
+        }
+    }
+    if (parts & FF_CUST_CART)
+        rd->cart_cmd = hgetall(e, ff_ent_key(e, "cart"));
+    if (parts & FF_CUST_BOUGHT)
+        rd->bought_cmd = hgetall(e, ff_ent_key(e, "bought"));
+    if (parts & FF_CUST_VISITS)
+        rd->visits_cmd = hgetall(e, ff_ent_key(e, "visits"));
+    if (parts & FF_CUST_CONSENT)
+        rd->consent_cmd = hgetall(e, ff_ent_key(e, "consent"));
+    if (parts & FF_CUST_OFFERS) {
+        rd->offers_cmd = hgetall(e, ff_ent_key(e, "offers"));
+        rd->conv_cmd = hgetall(e, ff_ent_key(e, "conv"));
+    }
+    if (parts & FF_CUST_PROFILE)
+        rd->profile_cmd = hgetall(e, ff_ent_key(e, "profile"));
+}
+
+typedef struct parse_ctx_s {
+    ff_customer_t *c;
+    int64_t day; /* the intent bucket being parsed */
+} parse_ctx_t;
+
+/* Calls fn(ctx, field, value) for each pair of an HGETALL reply. */
+static void each_pair(const redisReply *r, void (*fn)(parse_ctx_t *, const char *, const char *),
+                      parse_ctx_t *ctx)
+{
+    if (!r || r->type != REDIS_REPLY_ARRAY)
+        return;
+    for (size_t i = 0; i + 1 < r->elements; i += 2)
+        if (r->element[i]->str && r->element[i + 1]->str)
+            fn(ctx, r->element[i]->str, r->element[i + 1]->str);
+}
+
+static int64_t num(const char *s)
+{
+    return strtoll(s, NULL, 10);
+}
+
+static void on_intent(parse_ctx_t *ctx, const char *f, const char *v)
+{
+    if (f[0] && f[1] == ':') {
+        if (f[0] == 'k')
+            ff_customer_set_category(ctx->c, f + 2, v);
+        else if (f[0] == 'v' || f[0] == 'a' || f[0] == 'c')
+            ff_customer_count(ctx->c, ctx->day, f[0], f + 2, num(v));
+    }
+}
+
+static void on_cart(parse_ctx_t *ctx, const char *f, const char *v)
+{
+    ff_customer_t *c = ctx->c;
+    ff_customer_tsval(c, &c->cart, &c->ncart, &c->capcart, f, true)->n = num(v);
+}
+
+static void on_bought(parse_ctx_t *ctx, const char *f, const char *v)
+{
+    ff_customer_t *c = ctx->c;
+    ff_customer_tsval(c, &c->bought, &c->nbought, &c->capbought, f, true)->ts = num(v);
+}
+
+static void on_visit(parse_ctx_t *ctx, const char *f, const char *v)
+{
+    ff_customer_t *c = ctx->c;
+    if (!f[0] || f[1] != ':')
+        return;
+    ff_visit_t *vs = ff_customer_visit(c, f + 2, true);
+    if (f[0] == 'n')
+        vs->count = num(v);
+    else if (f[0] == 't')
+        vs->last_ts = num(v);
+    else if (f[0] == 'h')
+        vs->last_assist = num(v);
+}
+
+static void on_consent(parse_ctx_t *ctx, const char *f, const char *v)
+{
+    ff_customer_t *c = ctx->c;
+    char status[16];
+    long long ts;
+    for (int ch = 0; ch < 4; ch++) {
+        if (strcmp(f, channel_names[ch]) || sscanf(v, "%15s %lld", status, &ts) != 2)
+            continue;
+        for (int s = 0; s < 3; s++) {
+            if (!strcmp(status, status_names[s])) {
+                c->consent[ch].set = true;
+                c->consent[ch].status = s;
+                c->consent[ch].ts = ts;
+            }
+        }
+    }
+}
+
+/* Splits "a\x1fb\x1f…" in place into at most max parts. */
+static size_t split(char *s, char **parts, size_t max)
+{
+    size_t n = 0;
+    while (n < max) {
+        char *sep = strchr(s, SEP[0]);
+        parts[n++] = s;
+        if (!sep)
+            break;
+        *sep = '\0';
+        s = sep + 1;
+    }
+    return n;
+}
+
+static void on_offer(parse_ctx_t *ctx, const char *f, const char *v)
+{
+    ff_customer_t *c = ctx->c;
+    if (!strcmp(f, "ver")) {
+        c->offers_ver = num(v);
+    } else if (!strcmp(f, "invite")) {
+        c->last_invite = num(v);
+    } else if (!strncmp(f, "o:", 2)) {
+        char *copy = ff_arena_strdup(c->arena, v), *p[9];
+        if (split(copy, p, 9) != 9)
+            return;
+        ff_offer_state_t *o = ff_customer_add_offer(c);
+        o->trigger_id = ff_arena_strdup(c->arena, f + 2);
+        o->kind = !strcmp(p[0], "INVITE") ? FF_OFFER_INVITE : FF_OFFER_NEARBY;
+        o->store_id = p[1];
+        o->sku = p[2][0] ? p[2] : NULL;
+        o->category = p[3];
+        o->code = p[4];
+        o->ts = num(p[5]);
+        o->expires_at = num(p[6]);
+        o->local_day = num(p[7]);
+        o->control = p[8][0] == '1';
+    }
+}
+
+static void on_conv(parse_ctx_t *ctx, const char *f, const char *v)
+{
+    ff_customer_t *c = ctx->c;
+    (void)v;
+    for (size_t i = 0; i < c->noffers; i++)
+        if (!strcmp(c->offers[i].trigger_id, f))
+            c->offers[i].converted = true;
+}
+
+static void on_profile(parse_ctx_t *ctx, const char *f, const char *v)
+{
+    ff_customer_t *c = ctx->c;
+    if (!strcmp(f, "spend"))
+        c->spend = num(v);
+    else if (!strcmp(f, "purchases"))
+        c->purchases = num(v);
+}
+
+void ff_customer_parse(ff_ent_t *e, const ff_customer_read_t *rd, ff_customer_t *c)
+{
+    parse_ctx_t ctx = {c, 0};
+    parse_ctx_t *cx = &ctx;
+    if (rd->parts & FF_CUST_INTENT) {
+        for (int64_t d = rd->day_from; d <= rd->day_to; d++) {
+            ctx.day = d;
+            each_pair(ff_ent_reply(e, rd->intent_cmd + (size_t)(d - rd->day_from)), on_intent, cx);
+        }
+    }
+    if (rd->parts & FF_CUST_CART)
+        each_pair(ff_ent_reply(e, rd->cart_cmd), on_cart, cx);
+    if (rd->parts & FF_CUST_BOUGHT)
+        each_pair(ff_ent_reply(e, rd->bought_cmd), on_bought, cx);
+    if (rd->parts & FF_CUST_VISITS)
+        each_pair(ff_ent_reply(e, rd->visits_cmd), on_visit, cx);
+    if (rd->parts & FF_CUST_CONSENT)
+        each_pair(ff_ent_reply(e, rd->consent_cmd), on_consent, cx);
+    if (rd->parts & FF_CUST_OFFERS) {
+        each_pair(ff_ent_reply(e, rd->offers_cmd), on_offer, cx);
+        each_pair(ff_ent_reply(e, rd->conv_cmd), on_conv, cx);
+    }
+    if (rd->parts & FF_CUST_PROFILE)
+        each_pair(ff_ent_reply(e, rd->profile_cmd), on_profile, cx);
+}
+
+/* ---- changes ------------------------------------------------------------------ */
+
+static char *fmt_i64(ff_ent_t *e, int64_t v)
+{
+    return ff_arena_printf(e->arena, "%lld", (long long)v);
+}
+
+void ff_cust_count(ff_ent_t *e, ff_customer_t *c, const ff_customer_ttl_t *ttl, int64_t day,
+                   char kind, const char *key, int64_t n, int64_t state_now)
+{
+    const char *bucket = ff_ent_keyf(e, "intent:%lld", (long long)day);
+    char field[FF_ID_MAX_FIELD];
+    snprintf(field, sizeof field, "%c:%s", kind, key);
+    ff_customer_count(c, day, kind, key, n);
+    ff_ent_hincrby(e, bucket, field, n);
+    /* The bucket lives until its day has left the window, and a day more. */
+    ff_ent_pexpire(e, bucket, (day + 1) * FF_DAY_MS + ttl->intent_ms + FF_DAY_MS - state_now);
+}
+
+void ff_cust_sku_category(ff_ent_t *e, ff_customer_t *c, int64_t day, const char *sku,
+                          const char *category)
+{
+    const char *known = ff_customer_category_of(c, sku);
+    char field[FF_ID_MAX_FIELD];
+    if (known && !strcmp(known, category))
+        return;
+    snprintf(field, sizeof field, "k:%s", sku);
+    ff_customer_set_category(c, sku, category);
+    ff_ent_hset(e, ff_ent_keyf(e, "intent:%lld", (long long)day), field, category);
+}
+
+void ff_cust_cart(ff_ent_t *e, ff_customer_t *c, const char *sku, int64_t delta)
+{
+    ff_tsval_t *v = ff_customer_tsval(c, &c->cart, &c->ncart, &c->capcart, sku, true);
+    const char *key = ff_ent_key(e, "cart");
+    v->n = v->n + delta > 0 ? v->n + delta : 0;
+    if (v->n > 0)
+        ff_ent_hset(e, key, sku, fmt_i64(e, v->n));
+    else
+        ff_ent_hdel(e, key, sku);
+    ff_ent_pexpire(e, key, 30 * FF_DAY_MS);
+}
+
+void ff_cust_cart_clear(ff_ent_t *e, ff_customer_t *c, const char *sku)
+{
+    ff_tsval_t *v = ff_customer_tsval(c, &c->cart, &c->ncart, &c->capcart, sku, false);
+    if (!v || v->n == 0)
+        return;
+    v->n = 0;
+    ff_ent_hdel(e, ff_ent_key(e, "cart"), sku);
+}
+
+void ff_cust_bought(ff_ent_t *e, ff_customer_t *c, const ff_customer_ttl_t *ttl,
+                    const char *sku, int64_t ts, int64_t state_now)
+{
+    const char *key = ff_ent_key(e, "bought");
+    ff_tsval_t *v = ff_customer_tsval(c, &c->bought, &c->nbought, &c->capbought, sku, true);
+    if (ts > v->ts) {
+        v->ts = ts;
+        ff_ent_hset(e, key, sku, fmt_i64(e, ts));
+    }
+    /* Purchases that left the window are forgotten here, not by a recount. */
+    for (size_t i = 0; i < c->nbought; i++) {
+        if (c->bought[i].ts && c->bought[i].ts <= state_now - ttl->purchase_ms) {
+            ff_ent_hdel(e, key, c->bought[i].key);
+            c->bought[i].ts = 0;
+        }
+    }
+    ff_ent_pexpire(e, key, ttl->purchase_ms + FF_DAY_MS);
+}
+
+void ff_cust_visit(ff_ent_t *e, ff_customer_t *c, const ff_customer_ttl_t *ttl,
+                   const char *store_id, int64_t ts)
+{
+    const char *key = ff_ent_key(e, "visits");
+    ff_visit_t *v = ff_customer_visit(c, store_id, true);
+    char field[FF_ID_MAX_FIELD];
+    v->count++;
+    snprintf(field, sizeof field, "n:%s", store_id);
+    ff_ent_hincrby(e, key, field, 1);
+    if (ts > v->last_ts) {
+        v->last_ts = ts;
+        snprintf(field, sizeof field, "t:%s", store_id);
+        ff_ent_hset(e, key, field, fmt_i64(e, ts));
+    }
+    ff_ent_pexpire(e, key, ttl->visit_ms + FF_DAY_MS);
+}
+
+void ff_cust_assisted(ff_ent_t *e, ff_customer_t *c, const char *store_id, int64_t ts)
+{
+    ff_visit_t *v = ff_customer_visit(c, store_id, true);
+    char field[FF_ID_MAX_FIELD];
+    v->last_assist = ts;
+    snprintf(field, sizeof field, "h:%s", store_id);
+    ff_ent_hset(e, ff_ent_key(e, "visits"), field, fmt_i64(e, ts));
+}
+
+void ff_cust_consent(ff_ent_t *e, ff_customer_t *c, int channel, int status, int64_t ts)
+{
+    ff_consent_state_t *cs = &c->consent[channel];
+    /* The latest by event time wins; a record that arrives late but is
+     * older than what we know changes nothing. */
+    if (cs->set && ts < cs->ts)
+        return;
+    cs->set = true;
+    cs->status = status;
+    cs->ts = ts;
+    ff_ent_hsetf(e, ff_ent_key(e, "consent"), channel_names[channel], "%s %lld",
+                 status_names[status], (long long)ts);
+}
+
+void ff_cust_offer(ff_ent_t *e, ff_customer_t *c, const ff_customer_ttl_t *ttl,
+                   const ff_offer_state_t *offer, int64_t state_now)
+{
+    const char *key = ff_ent_key(e, "offers");
+    char field[FF_ID_MAX_FIELD + 16];
+    ff_offer_state_t *o;
+    if (!c->offers_guarded) {
+        ff_ent_guard(e, key, "ver", c->offers_ver ? fmt_i64(e, c->offers_ver) : NULL);
+        ff_ent_hincrby(e, key, "ver", 1);
+        c->offers_guarded = true;
+    }
+    o = ff_customer_add_offer(c);
+    *o = *offer;
+    snprintf(field, sizeof field, "o:%s", offer->trigger_id);
+    ff_ent_hsetf(e, key, field, "%s" SEP "%s" SEP "%s" SEP "%s" SEP "%s" SEP "%lld" SEP "%lld" SEP
+                 "%lld" SEP "%d",
+                 ff_offer_kind_name(offer->kind), offer->store_id, offer->sku ? offer->sku : "",
+                 offer->category, offer->code, (long long)offer->ts, (long long)offer->expires_at,
+                 (long long)offer->local_day, offer->control ? 1 : 0);
+    /* Offers older than anything still needs them are forgotten here. */
+    for (size_t i = 0; i < c->noffers; i++) {
+        ff_offer_state_t *old = &c->offers[i];
+        if (old->trigger_id && old->ts <= state_now - ttl->offers_ms) {
+            snprintf(field, sizeof field, "o:%s", old->trigger_id);
+            ff_ent_hdel(e, key, field);
+        }
+    }
+    ff_ent_pexpire(e, key, ttl->offers_ms + FF_DAY_MS);
+}
+
+void ff_cust_invited(ff_ent_t *e, ff_customer_t *c, int64_t ts)
+{
+    if (ts <= c->last_invite)
+        return;
+    c->last_invite = ts;
+    ff_ent_hset(e, ff_ent_key(e, "offers"), "invite", fmt_i64(e, ts));
+}
+
+void ff_cust_converted(ff_ent_t *e, ff_customer_t *c, const ff_customer_ttl_t *ttl,
+                       ff_offer_state_t *offer, const char *transaction_id, int64_t ts)
+{
+    const char *key = ff_ent_key(e, "conv");
+    (void)c;
+    offer->converted = true;
+    ff_ent_hsetf(e, key, offer->trigger_id, "%s %lld", transaction_id, (long long)ts);
+    ff_ent_pexpire(e, key, ttl->offers_ms + FF_DAY_MS);
+}
+
+void ff_cust_spend(ff_ent_t *e, ff_customer_t *c, int64_t cents)
+{
+    const char *key = ff_ent_key(e, "profile");
+    c->spend += cents;
+    c->purchases++;
+    ff_ent_hincrby(e, key, "spend", cents);
+    ff_ent_hincrby(e, key, "purchases", 1);
+}
+
+void ff_cust_demand(ff_ent_t *e, const ff_customer_ttl_t *ttl, const char *sku, int64_t day,
+                    const char *customer_id, int64_t state_now)
+{
+    ff_rpipe_t *side = ff_ent_side_pipe(e);
+    const char *tag = ff_arena_printf(e->arena, "k:%s", sku);
+    const char *key = ff_engine_key(e, tag, ff_arena_printf(e->arena, "demand:%lld", (long long)day));
+    ff_rpipe_begin(side);
+    ff_rpipe_arg_str(side, "PFADD");
+    ff_rpipe_arg_str(side, key);
+    ff_rpipe_arg_str(side, customer_id);
+    ff_rpipe_end(side);
+    ff_rpipe_begin(side);
+    ff_rpipe_arg_str(side, "PEXPIRE");
+    ff_rpipe_arg_str(side, key);
+    ff_rpipe_arg_i64(side, (day + 1) * FF_DAY_MS + ttl->intent_ms + FF_DAY_MS - state_now);
+    ff_rpipe_end(side);
+}
+
+size_t ff_stock_read(ff_ent_t *e, const char *store_id, const char *part, const char *const *keys,
+                     size_t n)
+{
+    ff_rpipe_t *p = ff_ent_pipe(e);
+    const char *tag = ff_arena_printf(e->arena, "s:%s", store_id);
+    ff_rpipe_begin(p);
+    ff_rpipe_arg_str(p, "HMGET");
+    ff_rpipe_arg_str(p, ff_engine_key(e, tag, part));
+    for (size_t i = 0; i < n; i++)
+        ff_rpipe_arg_str(p, keys[i]);
+    return ff_rpipe_end(p);
+}
+
+int64_t ff_stock_value(ff_ent_t *e, size_t cmd, size_t i)
+{
+    redisReply *r = ff_ent_reply(e, cmd);
+    if (!r || r->type != REDIS_REPLY_ARRAY || i >= r->elements ||
+        r->element[i]->type != REDIS_REPLY_STRING)
+        return 0;
+    return num(r->element[i]->str);
+}

@@ -1,0 +1,77 @@
+/* ff_customer_io: reading a customer's state through the engine, and changing it (memory and Redis together). */
+#ifndef FF_CUSTOMER_IO_H
+#define FF_CUSTOMER_IO_H
+
+#include "ff_customer.h"
+#include "ff_engine.h"
+
+/* Parts of the state, so each processor reads only what it needs. */
+enum {
+    FF_CUST_INTENT = 1 << 0,
+    FF_CUST_CART = 1 << 1,
+    FF_CUST_BOUGHT = 1 << 2,
+    FF_CUST_VISITS = 1 << 3,
+    FF_CUST_CONSENT = 1 << 4,
+    FF_CUST_OFFERS = 1 << 5, /* with the conversions */
+    FF_CUST_PROFILE = 1 << 6,
+};
+
+/* The pending reads of one customer (lives in the entity's state). */
+typedef struct ff_customer_read_s {
+    unsigned parts;
+    int64_t day_from, day_to;
+    size_t intent_cmd; /* first of day_to - day_from + 1 commands */
+    size_t cart_cmd, bought_cmd, visits_cmd, consent_cmd, offers_cmd, conv_cmd, profile_cmd;
+} ff_customer_read_t;
+
+/* Windows the writes need for their TTLs, from the settings. */
+typedef struct ff_customer_ttl_s {
+    int64_t intent_ms;     /* intent.window */
+    int64_t purchase_ms;   /* purchase.window */
+    int64_t visit_ms;      /* visit.window */
+    int64_t offers_ms;     /* how long offers are remembered (caps, conversions) */
+} ff_customer_ttl_t;
+
+/* Appends the reads of `parts` to the next round. Intent buckets are read
+ * for the days that can still hold counts at state_now. */
+void ff_customer_read(ff_ent_t *e, ff_customer_read_t *rd, unsigned parts, int64_t state_now,
+                      int64_t intent_window_ms);
+/* Fills c (already initialised) from the replies of that round. */
+void ff_customer_parse(ff_ent_t *e, const ff_customer_read_t *rd, ff_customer_t *c);
+
+/* ---- changes: each updates c and records the write ------------------------- */
+
+void ff_cust_count(ff_ent_t *e, ff_customer_t *c, const ff_customer_ttl_t *ttl, int64_t day,
+                   char kind, const char *key, int64_t n, int64_t state_now);
+void ff_cust_sku_category(ff_ent_t *e, ff_customer_t *c, int64_t day, const char *sku,
+                          const char *category);
+void ff_cust_cart(ff_ent_t *e, ff_customer_t *c, const char *sku, int64_t delta);
+/* Forgets a SKU from the cart (bought). */
+void ff_cust_cart_clear(ff_ent_t *e, ff_customer_t *c, const char *sku);
+void ff_cust_bought(ff_ent_t *e, ff_customer_t *c, const ff_customer_ttl_t *ttl,
+                    const char *sku, int64_t ts, int64_t state_now);
+void ff_cust_visit(ff_ent_t *e, ff_customer_t *c, const ff_customer_ttl_t *ttl,
+                   const char *store_id, int64_t ts);
+void ff_cust_assisted(ff_ent_t *e, ff_customer_t *c, const char *store_id, int64_t ts);
+/* Applies a consent record if it is newer than what is stored. */
+void ff_cust_consent(ff_ent_t *e, ff_customer_t *c, int channel, int status, int64_t ts);
+/* Remembers an offer (sent, or withheld from a control customer). The
+ * first one in a batch guards the offers' version: if another instance
+ * made an offer meanwhile, the entity decides again with it in view. */
+void ff_cust_offer(ff_ent_t *e, ff_customer_t *c, const ff_customer_ttl_t *ttl,
+                   const ff_offer_state_t *offer, int64_t state_now);
+void ff_cust_invited(ff_ent_t *e, ff_customer_t *c, int64_t ts);
+void ff_cust_converted(ff_ent_t *e, ff_customer_t *c, const ff_customer_ttl_t *ttl,
+                       ff_offer_state_t *offer, const char *transaction_id, int64_t ts);
+void ff_cust_spend(ff_ent_t *e, ff_customer_t *c, int64_t cents);
+/* Counts a customer in a SKU's online demand for a day (idempotent). */
+void ff_cust_demand(ff_ent_t *e, const ff_customer_ttl_t *ttl, const char *sku, int64_t day,
+                    const char *customer_id, int64_t state_now);
+
+/* Reads a store's stock of SKUs and categories (another slot, read-only). */
+size_t ff_stock_read(ff_ent_t *e, const char *store_id, const char *part, const char *const *keys,
+                     size_t n);
+/* The quantity at index i of that read (0 when unknown). */
+int64_t ff_stock_value(ff_ent_t *e, size_t cmd, size_t i);
+
+#endif

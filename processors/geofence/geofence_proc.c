@@ -1,0 +1,344 @@
+/* geofence_proc: footfall-geofence: store visits and consent in; NEARBY offers and staff heads-ups out.
+ *
+ * Per batch and customer: one round reads the customer; visits that may earn
+ * an offer or a heads-up ask the store's shelves for the candidates' stock
+ * (a second round, read-only, on the store's slot); then every event is
+ * applied in order (consent, visits, decisions) and written by one guarded
+ * script. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ff_clock.h"
+#include "ff_customer_io.h"
+#include "ff_proc.h"
+#include "ff_trigger.h"
+#include "geofence_proc.h"
+#include "geofence_rules.h"
+
+#define MAX_CANDIDATES 32
+
+typedef struct visit_s {
+    struct visit_s *next;
+    ff_event_t *ev;
+    bool nearby;
+    bool assist;
+    ff_candidate_t cands[MAX_CANDIDATES];
+    size_t ncands, nskus;
+    ff_candidate_t interests[MAX_CANDIDATES];
+    size_t ninterests;
+    const char *skus[2 * MAX_CANDIDATES], *cats[2 * MAX_CANDIDATES];
+    size_t nsku_keys, ncat_keys;
+    size_t sku_cmd, cat_cmd;
+} visit_t;
+
+typedef struct geo_ent_s {
+    ff_customer_read_t rd;
+    ff_customer_t c;
+    visit_t *visits, **tail;
+} geo_ent_t;
+
+typedef struct geo_s {
+    geo_rules_conf_t rules;
+    ff_trigger_conf_t trig;
+    const char *topic_assist;
+    int64_t max_future;
+} geo_t;
+
+enum { INPUT_GEOFENCE = 0, INPUT_CONSENT = 1 };
+
+static const char *geo_entity(void *proc, const ff_event_t *ev, ff_arena_t *arena)
+{
+    (void)proc;
+    if (ev->input == INPUT_CONSENT)
+        return ff_arena_printf(arena, "c:%s", ((const ff_consent_event_t *)ev->rec)->customer_id);
+    return ff_arena_printf(arena, "c:%s", ((const ff_geofence_event_t *)ev->rec)->customer_id);
+}
+
+static void geo_read(void *proc, ff_ent_t *e)
+{
+    geo_t *geo = proc;
+    geo_ent_t *ge = e->state;
+    ff_customer_read(e, &ge->rd,
+                     FF_CUST_INTENT | FF_CUST_CART | FF_CUST_BOUGHT | FF_CUST_VISITS |
+                         FF_CUST_CONSENT | FF_CUST_OFFERS | FF_CUST_PROFILE,
+                     ff_clock_state_ms(), geo->rules.intent.window_ms);
+}
+
+static void add_key(const char **keys, size_t *n, const char *key)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (!strcmp(keys[i], key))
+            return;
+    keys[(*n)++] = key;
+}
+
+static int64_t stock_of(ff_ent_t *e, const visit_t *v, const ff_candidate_t *cand)
+{
+    const char *const *keys = cand->sku ? v->skus : v->cats;
+    size_t n = cand->sku ? v->nsku_keys : v->ncat_keys;
+    const char *key = cand->sku ? cand->sku : cand->category;
+    for (size_t i = 0; i < n; i++) {
+        if (!strcmp(keys[i], key)) {
+            int64_t q = ff_stock_value(e, cand->sku ? v->sku_cmd : v->cat_cmd, i);
+            return q > 0 ? q : 0;
+        }
+    }
+    return 0;
+}
+
+/* Round 0: which visits need the store's stock, and of what. */
+static void plan_visits(geo_t *geo, ff_ent_t *e, geo_ent_t *ge)
+{
+    FF_ENT_FOREACH(e, ev) {
+        const ff_geofence_event_t *g;
+        visit_t *v;
+        if (ev->replay || ev->input != INPUT_GEOFENCE)
+            continue;
+        g = ev->rec;
+        v = ff_arena_alloc(e->arena, sizeof(*v));
+        memset(v, 0, sizeof(*v));
+        v->ev = ev;
+        v->nearby = geo_nearby_applies(g, &geo->rules);
+        v->assist = g->transition == FF_GEO_ENTER &&
+                    (ge->c.spend >= geo->rules.assist_spend_min ||
+                     ff_customer_cart_nonempty(&ge->c));
+        if (v->nearby)
+            v->ncands = ff_intent_candidates(&ge->c, &geo->rules.intent, g->ts, v->cands,
+                                             MAX_CANDIDATES, &v->nskus);
+        if (v->assist) {
+            v->ninterests = ff_intent_interests(&ge->c, &geo->rules.intent, g->ts,
+                                                v->interests, (size_t)geo->rules.assist_top_n);
+        }
+        for (size_t i = 0; i < v->ncands; i++) {
+            if (v->cands[i].sku)
+                add_key(v->skus, &v->nsku_keys, v->cands[i].sku);
+            else
+                add_key(v->cats, &v->ncat_keys, v->cands[i].category);
+        }
+        for (size_t i = 0; i < v->ninterests; i++) {
+            if (v->interests[i].sku)
+                add_key(v->skus, &v->nsku_keys, v->interests[i].sku);
+            else
+                add_key(v->cats, &v->ncat_keys, v->interests[i].category);
+        }
+        if (v->nsku_keys)
+            v->sku_cmd = ff_stock_read(e, g->store_id, "stock", v->skus, v->nsku_keys);
+        if (v->ncat_keys)
+            v->cat_cmd = ff_stock_read(e, g->store_id, "catstock", v->cats, v->ncat_keys);
+        v->next = NULL;
+        *ge->tail = v;
+        ge->tail = &v->next;
+    }
+}
+
+static void nearby(geo_t *geo, ff_ent_t *e, geo_ent_t *ge, visit_t *v, int64_t now,
+                   int64_t state_now)
+{
+    const ff_geofence_event_t *g = v->ev->rec;
+    int64_t stock[MAX_CANDIDATES];
+    const ff_candidate_t *pick;
+    int i;
+
+    if (!v->nearby || v->ncands == 0)
+        return; /* no intent: nothing to offer, nothing to suppress */
+    for (size_t k = 0; k < v->ncands; k++)
+        stock[k] = stock_of(e, v, &v->cands[k]);
+    i = geo_pick_offer(v->ncands, v->nskus, stock, geo->rules.stock_min);
+    if (i < 0) {
+        char detail[256];
+        snprintf(detail, sizeof detail, "none of the %zu things the customer wants has %lld on "
+                 "the shelves of %s (best: %s, %lld)", v->ncands, (long long)geo->rules.stock_min,
+                 g->store_id, v->cands[0].sku ? v->cands[0].sku : v->cands[0].category,
+                 (long long)stock[0]);
+        ff_offer_no_stock(e, v->ev, &geo->trig, "NEARBY", g->customer_id, g->store_id, detail);
+        return;
+    }
+    pick = &v->cands[i];
+    ff_offer_t offer = {
+        .trigger_id = ff_trigger_id(e->arena, v->ev, "NEARBY"),
+        .kind = FF_OFFER_NEARBY,
+        .customer_id = g->customer_id,
+        .store_id = g->store_id,
+        .sku = pick->sku,
+        .category = pick->category,
+        .in_stock_qty = stock[i],
+    };
+    long long days = (long long)(geo->rules.intent.window_ms / FF_DAY_MS);
+    if (pick->sku)
+        offer.reason = ff_arena_printf(e->arena,
+                                       "viewed %s %lld times and added it to the cart %lld times "
+                                       "in the last %lld days; %lld on the shelves here",
+                                       pick->sku, (long long)pick->views, (long long)pick->adds,
+                                       days, (long long)stock[i]);
+    else
+        offer.reason = ff_arena_printf(e->arena,
+                                       "viewed %lld %s items in the last %lld days; %lld on the "
+                                       "shelves here",
+                                       (long long)pick->views, pick->category, days,
+                                       (long long)stock[i]);
+    ff_offer(e, v->ev, &ge->c, &geo->trig, &offer, now, state_now);
+}
+
+static void assist(geo_t *geo, ff_ent_t *e, geo_ent_t *ge, visit_t *v, int64_t now)
+{
+    const ff_geofence_event_t *g = v->ev->rec;
+    ff_interest_t *interests;
+    const char *trigger_id;
+
+    if (!v->assist || !geo_assist_due(&ge->c, g, &geo->rules))
+        return;
+    if (!ff_guard_fresh(&geo->trig.guard, g->ts, now)) {
+        char detail[128];
+        snprintf(detail, sizeof detail, "visit is %lld s old", (long long)((now - g->ts) / 1000));
+        ff_emit_decision(e, v->ev, &geo->trig, "STORE_ASSIST", FF_OUTCOME_SUPPRESSED,
+                         FF_REASON_STALE_EVENT, detail, g->customer_id, g->store_id, NULL);
+        return;
+    }
+    trigger_id = ff_trigger_id(e->arena, v->ev, "STORE_ASSIST");
+    interests = ff_arena_alloc(e->arena, (v->ninterests ? v->ninterests : 1) * sizeof(*interests));
+    for (size_t i = 0; i < v->ninterests; i++) {
+        interests[i].sku = v->interests[i].sku;
+        interests[i].category = v->interests[i].category;
+        interests[i].score = v->interests[i].score;
+        interests[i].in_stock_qty = stock_of(e, v, &v->interests[i]);
+    }
+    ff_store_assist_t a = {
+        .trigger_id = trigger_id,
+        .customer_id = g->customer_id,
+        .store_id = g->store_id,
+        .ts = g->ts,
+        .lifetime_spend_cents = ge->c.spend,
+        .top_interests = interests,
+        .top_interests_cnt = v->ninterests,
+        .source_event_id = g->event_id,
+        .replayed = geo->trig.replayed,
+    };
+    ff_ent_emit(e, v->ev, geo->topic_assist, g->store_id, FF_REC_STORE_ASSIST, &a,
+                FF_LABEL_ASSIST);
+    ff_emit_decision(e, v->ev, &geo->trig, "STORE_ASSIST", FF_OUTCOME_FIRED, FF_REASON_ELIGIBLE,
+                     NULL, g->customer_id, g->store_id, trigger_id);
+    ff_cust_assisted(e, &ge->c, g->store_id, g->ts);
+}
+
+/* Every fresh event in order: consent, visits, then what the visit earns. */
+static void apply_events(geo_t *geo, ff_ent_t *e, geo_ent_t *ge)
+{
+    int64_t now = ff_clock_now_ms(), state_now = ff_clock_state_ms();
+    visit_t *v = ge->visits;
+    FF_ENT_FOREACH(e, ev) {
+        if (ev->replay)
+            continue;
+        if (ev->input == INPUT_CONSENT) {
+            const ff_consent_event_t *ce = ev->rec;
+            ff_cust_consent(e, &ge->c, ce->channel, ce->status, ce->ts);
+            continue;
+        }
+        const ff_geofence_event_t *g = ev->rec;
+        if (g->transition == FF_GEO_ENTER)
+            ff_cust_visit(e, &ge->c, &geo->trig.ttl, g->store_id, g->ts);
+        nearby(geo, e, ge, v, now, state_now);
+        assist(geo, e, ge, v, now);
+        v = v->next;
+    }
+}
+
+static ff_ent_step_t geo_decide(void *proc, ff_ent_t *e, int round)
+{
+    geo_t *geo = proc;
+    geo_ent_t *ge = e->state;
+    if (round == 0) {
+        const ff_event_t *first = e->first;
+        const char *customer = first->input == INPUT_CONSENT
+                                   ? ((const ff_consent_event_t *)first->rec)->customer_id
+                                   : ((const ff_geofence_event_t *)first->rec)->customer_id;
+        ff_customer_init(&ge->c, customer, e->arena);
+        ff_customer_parse(e, &ge->rd, &ge->c);
+        ge->tail = &ge->visits;
+        size_t before = ff_rpipe_count(ff_ent_pipe(e));
+        plan_visits(geo, e, ge);
+        if (ff_rpipe_count(ff_ent_pipe(e)) > before)
+            return FF_ENT_MORE;
+    }
+    apply_events(geo, e, ge);
+    return FF_ENT_DONE;
+}
+
+static const char *geo_validate_input(void *proc, const void *rec, int64_t now, char *buf,
+                                      size_t size)
+{
+    return geo_validate(rec, now, ((geo_t *)proc)->max_future, buf, size);
+}
+
+static const char *consent_validate_input(void *proc, const void *rec, int64_t now, char *buf,
+                                          size_t size)
+{
+    return consent_validate(rec, now, ((geo_t *)proc)->max_future, buf, size);
+}
+
+static int64_t geo_event_time(const void *rec)
+{
+    return ((const ff_geofence_event_t *)rec)->ts;
+}
+
+static int64_t consent_event_time(const void *rec)
+{
+    return ((const ff_consent_event_t *)rec)->ts;
+}
+
+static void *geo_create(const ff_conf_t *conf, char *errstr, size_t errstr_size)
+{
+    geo_t *geo = ff_calloc(1, sizeof(*geo));
+    geo->rules.intent.window_ms = ff_conf_int(conf, "intent.window");
+    geo->rules.intent.sku_views = ff_conf_int(conf, "intent.sku.views");
+    geo->rules.intent.cart_adds = ff_conf_int(conf, "intent.cart.adds");
+    geo->rules.intent.category_views = ff_conf_int(conf, "intent.category.views");
+    geo->rules.intent.cart_weight = ff_conf_int(conf, "intent.cart.weight");
+    geo->rules.intent.purchase_window_ms = ff_conf_int(conf, "purchase.window");
+    geo->rules.dwell_min_ms = ff_conf_int(conf, "nearby.dwell.min");
+    geo->rules.stock_min = ff_conf_int(conf, "offer.stock.min");
+    geo->rules.assist_spend_min = ff_conf_int(conf, "assist.spend.min");
+    geo->rules.assist_top_n = (int)ff_conf_int(conf, "assist.top.n");
+    geo->rules.assist_interval_ms = ff_conf_int(conf, "assist.interval");
+    geo->topic_assist = ff_conf_str(conf, "topic.store_assist");
+    geo->max_future = ff_conf_int(conf, "input.max_future");
+    if (ff_trigger_conf_init(&geo->trig, conf, "footfall-geofence", errstr, errstr_size) == -1) {
+        free(geo);
+        return NULL;
+    }
+    return geo;
+}
+
+static void geo_destroy(void *proc)
+{
+    geo_t *geo = proc;
+    ff_trigger_conf_term(&geo->trig);
+    free(geo);
+}
+
+static const ff_input_t geo_inputs[] = {
+    [INPUT_GEOFENCE] = {"topic.geofence", FF_REC_GEOFENCE_EVENT, geo_validate_input,
+                        geo_event_time},
+    [INPUT_CONSENT] = {"topic.consent", FF_REC_CONSENT_EVENT, consent_validate_input,
+                       consent_event_time},
+};
+
+static const ff_engine_ops_t geo_ops = {
+    .entity = geo_entity,
+    .read = geo_read,
+    .decide = geo_decide,
+};
+
+const ff_processor_t geofence_processor = {
+    .name = "geofence",
+    .procs = FF_P_GEOFENCE,
+    .summary = "Store visits and consent in: visits and preferred store, consent per channel;\n"
+               "NEARBY drive-to-store offers and STORE-ASSIST heads-ups out.",
+    .inputs = geo_inputs,
+    .ninputs = FF_ARRAY_LEN(geo_inputs),
+    .ops = &geo_ops,
+    .state_size = sizeof(geo_ent_t),
+    .owns_state = false,
+    .create = geo_create,
+    .destroy = geo_destroy,
+};

@@ -1,0 +1,346 @@
+/* Customer journeys through the real footfall-web, -geofence, -pos and -shelf: the exact triggers and decisions. */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ff_guard.h"
+#include "ff_testenv.h"
+
+static ff_env_t env;
+
+static void teardown(void)
+{
+    ff_env_stop(&env);
+}
+
+TestSuite(journeys, .fini = teardown, .timeout = 180);
+
+/* "now" for every processor: 15:00 UTC, outside quiet hours in UTC stores. */
+#define NOW 1795446000000LL
+#define NOW_ENV "FOOTFALL_NOW=2026-11-23T15:00:00Z"
+#define MIN 60000LL
+#define DAY 86400000LL
+
+static const char *const proc_env[] = {NOW_ENV, "FOOTFALL_BATCH_TIMEOUT=50ms",
+                                       "FOOTFALL_STORE_TZ=S3=+10:00", NULL};
+
+/* A customer id for a role: the first "<role>-<n>" on the wanted side of
+ * the 10 % holdout (the same salted hash the processors use). */
+static const char *customer(const char *role, bool control)
+{
+    static char ids[32][32];
+    static int next;
+    ff_guard_conf_t g = {.holdout_percent = 10, .holdout_salt = "footfall"};
+    char *id = ids[next++ % 32];
+    for (int n = 0;; n++) {
+        snprintf(id, 32, "%s-%d", role, n);
+        if (ff_guard_in_holdout(&g, id) == control)
+            return id;
+    }
+}
+
+static int64_t web_offset, geo_offset, pos_offset;
+
+static void web(const char *cust, int type, const char *sku, const char *cat, int64_t ts)
+{
+    char id[32];
+    snprintf(id, sizeof id, "w%lld", (long long)web_offset++);
+    ff_web_event_t w = {id, cust, "sess", ts, type, sku, cat, {0, 0}, NULL};
+    ff_env_produce(&env, "web.events", 0, cust, FF_REC_WEB_EVENT, &w);
+}
+
+static int64_t enter(const char *cust, const char *store, int64_t ts)
+{
+    char id[32];
+    snprintf(id, sizeof id, "g%lld", (long long)geo_offset);
+    ff_geofence_event_t g = {id, cust, "dev", ts, store, FF_GEO_ENTER, {0, 0}, {0, 0}};
+    ff_env_produce(&env, "geofence.events", 0, cust, FF_REC_GEOFENCE_EVENT, &g);
+    return geo_offset++;
+}
+
+static void buy(const char *cust, const char *store, const char *sku, const char *cat,
+                int64_t cents, const char *code, int64_t ts)
+{
+    char id[32];
+    ff_pos_line_t line = {sku, cat, 1, cents};
+    const char *codes[1] = {code};
+    snprintf(id, sizeof id, "tx%lld", (long long)pos_offset++);
+    ff_pos_transaction_t tx = {id, store, cust, ts, &line, 1, cents, codes, code ? 1 : 0};
+    ff_env_produce(&env, "pos.events", 0, cust, FF_REC_POS_TRANSACTION, &tx);
+}
+
+static void shelf(const char *store, const char *sku, const char *cat, int64_t qty)
+{
+    ff_shelf_reading_t r = {"s", store, "A1", sku, cat, NOW - 3600000, qty, 20,
+                            FF_SENSOR_WEIGHT, {0, 0}};
+    char id[32];
+    snprintf(id, sizeof id, "s-%s-%s", store, sku);
+    r.event_id = id;
+    ff_env_produce(&env, "shelf.events", 0, store, FF_REC_SHELF_READING, &r);
+}
+
+static void caught_up(const char *group, const char *topic1, const char *topic2)
+{
+    const char *topics[] = {topic1, topic2, NULL};
+    ff_env_wait_caught_up(&env, group, topics, 90000);
+}
+
+/* The records of a topic as parsed JSON values. */
+static size_t read_json(const char *topic, json_t ***out)
+{
+    ff_msg_t *msgs;
+    size_t n = ff_env_read_all(&env, topic, &msgs);
+    *out = calloc(n + 1, sizeof(json_t *));
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_not_null(msgs[i].json, "%s record %zu decodes", topic, i);
+        (*out)[i] = json_loads(msgs[i].json, 0, NULL);
+        cr_assert_not_null((*out)[i]);
+    }
+    ff_env_msgs_free(msgs, n);
+    return n;
+}
+
+static void free_json(json_t **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        json_decref(v[i]);
+    free(v);
+}
+
+static const char *s(json_t *o, const char *field)
+{
+    json_t *v = json_object_get(o, field);
+    cr_assert_not_null(v, "field %s present", field);
+    return json_is_null(v) ? NULL : json_string_value(v);
+}
+
+static int64_t n(json_t *o, const char *field)
+{
+    json_t *v = json_object_get(o, field);
+    cr_assert(json_is_integer(v), "field %s is a number", field);
+    return json_integer_value(v);
+}
+
+static void expect_offer(json_t *o, const char *trigger_id, const char *kind, const char *cust,
+                         const char *store, const char *sku, const char *cat, int64_t qty,
+                         int64_t ts, const char *event_id)
+{
+    char code[16];
+    ff_offer_code(trigger_id, "footfall", code, sizeof code);
+    cr_assert_str_eq(s(o, "trigger_id"), trigger_id);
+    cr_assert_str_eq(s(o, "kind"), kind, "%s", trigger_id);
+    cr_assert_str_eq(s(o, "customer_id"), cust);
+    cr_assert_str_eq(s(o, "store_id"), store);
+    if (sku)
+        cr_assert_str_eq(s(o, "sku"), sku);
+    else
+        cr_assert_null(s(o, "sku"), "a category offer has no sku");
+    cr_assert_str_eq(s(o, "category"), cat);
+    cr_assert_eq(n(o, "in_stock_qty"), qty, "%s in stock", trigger_id);
+    cr_assert_str_eq(s(o, "offer_code"), code, "a deterministic code");
+    cr_assert_eq(n(o, "ts"), ts);
+    cr_assert_eq(n(o, "expires_at"), ts + 2 * 3600000, "expires 2 h after the event");
+    cr_assert_str_eq(s(o, "source_event_id"), event_id);
+    cr_assert(json_is_false(json_object_get(o, "replayed")));
+    cr_assert_gt(strlen(s(o, "reason")), 20, "a reason for people");
+}
+
+static void expect_decision(json_t *d, const char *rule, const char *outcome, const char *reason,
+                            const char *cust, const char *store, const char *src_topic,
+                            int64_t src_offset, const char *trigger_id)
+{
+    char id[128];
+    snprintf(id, sizeof id, "%s:0:%lld:%s:decision", src_topic, (long long)src_offset, rule);
+    cr_assert_str_eq(s(d, "decision_id"), id);
+    cr_assert_str_eq(s(d, "rule"), rule, "%s", id);
+    cr_assert_str_eq(s(d, "outcome"), outcome, "%s", id);
+    cr_assert_str_eq(s(d, "reason"), reason, "%s", id);
+    cr_assert_str_eq(s(d, "customer_id"), cust);
+    cr_assert_str_eq(s(d, "store_id"), store);
+    cr_assert_str_eq(s(d, "source_topic"), src_topic);
+    cr_assert_eq(n(d, "source_offset"), src_offset);
+    if (trigger_id)
+        cr_assert_str_eq(s(d, "trigger_id"), trigger_id, "%s", id);
+    else
+        cr_assert_null(s(d, "trigger_id"), "%s: nothing was sent", id);
+}
+
+Test(journeys, every_rule_and_guardrail_through_the_real_processors)
+{
+    const char *c1 = customer("offer", false), *c2 = customer("nostock", false),
+               *c3 = customer("twice", false), *c4 = customer("optout", false),
+               *c5 = customer("night", false), *ch = customer("control", true),
+               *c7 = customer("stale", false), *c8 = customer("buyer", false),
+               *c9 = customer("vip", false), *c10 = customer("invitee", false);
+    json_t **v;
+    size_t cnt;
+
+    ff_env_start(&env, 1, NULL);
+    int pshelf = ff_env_proc(&env, "shelf", proc_env);
+    int pweb = ff_env_proc(&env, "web", proc_env);
+    int pgeo = ff_env_proc(&env, "geofence", proc_env);
+    int ppos = ff_env_proc(&env, "pos", proc_env);
+
+    /* Step 1: shelves, browsing, consent, an earlier big purchase. */
+    shelf("S1", "K1", "shoes", 10);
+    shelf("S1", "K2", "toys", 1); /* below offer.stock.min (2) */
+    shelf("S2", "K1", "shoes", 10);
+    shelf("S3", "K1", "shoes", 10);
+    const char *browsers[] = {c1, c2, c3, c4, c5, ch, c7, c8};
+    for (size_t i = 0; i < 8; i++) {
+        const char *sku = browsers[i] == c2 ? "K2" : "K1";
+        const char *cat = browsers[i] == c2 ? "toys" : "shoes";
+        web(browsers[i], FF_WEB_PRODUCT_VIEW, sku, cat, NOW - DAY);
+        web(browsers[i], FF_WEB_PRODUCT_VIEW, sku, cat, NOW - DAY + MIN);
+    }
+    web(c9, FF_WEB_PRODUCT_VIEW, "K3", "games", NOW - DAY); /* one view: interest, no intent */
+    ff_consent_event_t optout = {"c0", c4, NOW - 3600000, FF_CH_PUSH, FF_CONSENT_DENIED};
+    ff_env_produce(&env, "consent.events", 0, c4, FF_REC_CONSENT_EVENT, &optout);
+    buy(c9, "S1", "K9", "watches", 60000, NULL, NOW - 2 * DAY); /* pos 0 */
+    ff_env_flush(&env);
+    caught_up("footfall-shelf", "shelf.events", NULL);
+    caught_up("footfall-web", "web.events", NULL);
+    caught_up("footfall-geofence", "consent.events", NULL);
+    caught_up("footfall-pos", "pos.events", NULL);
+
+    /* Step 2: store visits. */
+    enter(c1, "S1", NOW - MIN);     /* 0: NEARBY K1 */
+    enter(c2, "S1", NOW - MIN);     /* 1: NO_STOCK */
+    enter(c3, "S1", NOW - 5 * MIN); /* 2: NEARBY K1 */
+    enter(c3, "S2", NOW - MIN);     /* 3: FREQUENCY_CAP (one a day) */
+    enter(c4, "S1", NOW - MIN);     /* 4: NO_CONSENT */
+    enter(c5, "S3", NOW - MIN);     /* 5: QUIET_HOURS (01:00 in S3) */
+    enter(ch, "S1", NOW - MIN);     /* 6: HOLDOUT */
+    enter(c7, "S1", NOW - 20 * MIN); /* 7: STALE_EVENT */
+    enter(c8, "S1", NOW - MIN);     /* 8: NEARBY K1, bought below */
+    enter(c9, "S1", NOW - MIN);     /* 9: STORE_ASSIST */
+    enter(c10, "S1", NOW - 3 * DAY); /* 10: a visit: S1 becomes the preferred store */
+    ff_env_flush(&env);
+    caught_up("footfall-geofence", "geofence.events", NULL);
+
+    /* Step 3: category browsing that earns an INVITE; purchases. */
+    web(c10, FF_WEB_PAGE_VIEW, NULL, "shoes", NOW - 3 * MIN);
+    web(c10, FF_WEB_PAGE_VIEW, NULL, "shoes", NOW - 2 * MIN);
+    web(c10, FF_WEB_PAGE_VIEW, NULL, "shoes", NOW - MIN); /* crosses 3 */
+    int64_t invite_offset = web_offset - 1;
+    char code[16];
+    ff_offer_code("geofence.events:0:8:NEARBY", "footfall", code, sizeof code);
+    buy(c8, "S1", "K1", "shoes", 5000, code, NOW - 30000);  /* pos 1: converts */
+    buy(c8, "S1", "K1", "shoes", 5000, code, NOW - 20000);  /* pos 2: already converted */
+    ff_env_flush(&env);
+    caught_up("footfall-web", "web.events", NULL);
+    caught_up("footfall-pos", "pos.events", NULL);
+
+    /* Offers: exactly these four, in order. */
+    cnt = read_json("triggers.drive-to-store", &v);
+    cr_assert_eq(cnt, 4, "4 offers sent (got %zu)", cnt);
+    expect_offer(v[0], "geofence.events:0:0:NEARBY", "NEARBY", c1, "S1", "K1", "shoes", 10,
+                 NOW - MIN, "g0");
+    expect_offer(v[1], "geofence.events:0:2:NEARBY", "NEARBY", c3, "S1", "K1", "shoes", 10,
+                 NOW - 5 * MIN, "g2");
+    expect_offer(v[2], "geofence.events:0:8:NEARBY", "NEARBY", c8, "S1", "K1", "shoes", 10,
+                 NOW - MIN, "g8");
+    char invite_id[64], invite_ev[32];
+    snprintf(invite_id, sizeof invite_id, "web.events:0:%lld:INVITE", (long long)invite_offset);
+    snprintf(invite_ev, sizeof invite_ev, "w%lld", (long long)invite_offset);
+    expect_offer(v[3], invite_id, "INVITE", c10, "S1", NULL, "shoes", 10, NOW - MIN, invite_ev);
+    free_json(v, cnt);
+
+    /* The control customer's offer went to the holdout topic, unchanged. */
+    cnt = read_json("triggers.holdout", &v);
+    cr_assert_eq(cnt, 1);
+    expect_offer(v[0], "geofence.events:0:6:NEARBY", "NEARBY", ch, "S1", "K1", "shoes", 10,
+                 NOW - MIN, "g6");
+    free_json(v, cnt);
+
+    /* The high spender's heads-up. */
+    cnt = read_json("triggers.store-assist", &v);
+    cr_assert_eq(cnt, 1);
+    cr_assert_str_eq(s(v[0], "trigger_id"), "geofence.events:0:9:STORE_ASSIST");
+    cr_assert_str_eq(s(v[0], "customer_id"), c9);
+    cr_assert_str_eq(s(v[0], "store_id"), "S1");
+    cr_assert_eq(n(v[0], "lifetime_spend_cents"), 60000);
+    json_t *top = json_object_get(v[0], "top_interests");
+    cr_assert_eq(json_array_size(top), 2, "the SKU and its category, one view each");
+    cr_assert_str_eq(s(json_array_get(top, 0), "sku"), "K3");
+    cr_assert_null(s(json_array_get(top, 1), "sku"));
+    cr_assert_str_eq(s(json_array_get(top, 1), "category"), "games");
+    free_json(v, cnt);
+
+    /* One conversion, by code, for the first purchase only. */
+    cnt = read_json("triggers.conversion", &v);
+    cr_assert_eq(cnt, 1, "a second purchase converts nothing more");
+    cr_assert_str_eq(s(v[0], "trigger_id"), "pos.events:0:1:CONVERSION:geofence.events:0:8:NEARBY");
+    cr_assert_str_eq(s(v[0], "offer_trigger_id"), "geofence.events:0:8:NEARBY");
+    cr_assert_str_eq(s(v[0], "customer_id"), c8);
+    cr_assert_str_eq(s(v[0], "transaction_id"), "tx1");
+    cr_assert_str_eq(s(v[0], "treatment"), "TREATMENT");
+    cr_assert_str_eq(s(v[0], "match"), "OFFER_CODE");
+    cr_assert_eq(n(v[0], "revenue_cents"), 5000);
+    cr_assert_eq(n(v[0], "latency_seconds"), 30);
+    free_json(v, cnt);
+
+    /* Every decision, and nothing else. */
+    cnt = read_json("footfall.decisions", &v);
+    cr_assert_eq(cnt, 11, "11 decisions (got %zu)", cnt);
+    expect_decision(v[0], "NEARBY", "FIRED", "ELIGIBLE", c1, "S1", "geofence.events", 0,
+                    "geofence.events:0:0:NEARBY");
+    expect_decision(v[1], "NEARBY", "SUPPRESSED", "NO_STOCK", c2, "S1", "geofence.events", 1,
+                    NULL);
+    expect_decision(v[2], "NEARBY", "FIRED", "ELIGIBLE", c3, "S1", "geofence.events", 2,
+                    "geofence.events:0:2:NEARBY");
+    expect_decision(v[3], "NEARBY", "SUPPRESSED", "FREQUENCY_CAP", c3, "S2", "geofence.events",
+                    3, NULL);
+    expect_decision(v[4], "NEARBY", "SUPPRESSED", "NO_CONSENT", c4, "S1", "geofence.events", 4,
+                    NULL);
+    expect_decision(v[5], "NEARBY", "SUPPRESSED", "QUIET_HOURS", c5, "S3", "geofence.events", 5,
+                    NULL);
+    expect_decision(v[6], "NEARBY", "SUPPRESSED", "HOLDOUT", ch, "S1", "geofence.events", 6,
+                    "geofence.events:0:6:NEARBY");
+    expect_decision(v[7], "NEARBY", "SUPPRESSED", "STALE_EVENT", c7, "S1", "geofence.events", 7,
+                    NULL);
+    expect_decision(v[8], "NEARBY", "FIRED", "ELIGIBLE", c8, "S1", "geofence.events", 8,
+                    "geofence.events:0:8:NEARBY");
+    expect_decision(v[9], "STORE_ASSIST", "FIRED", "ELIGIBLE", c9, "S1", "geofence.events", 9,
+                    "geofence.events:0:9:STORE_ASSIST");
+    expect_decision(v[10], "INVITE", "FIRED", "ELIGIBLE", c10, "S1", "web.events",
+                    invite_offset, invite_id);
+    cr_assert(strstr(s(v[5], "detail"), "00:59 store-local"), "quiet hours say the local time: %s",
+              s(v[5], "detail"));
+    free_json(v, cnt);
+
+    const char *dlqs[] = {"web.events.dlq", "geofence.events.dlq", "consent.events.dlq",
+                          "pos.events.dlq", "shelf.events.dlq"};
+    for (size_t i = 0; i < 5; i++) {
+        ff_msg_t *msgs;
+        size_t k = ff_env_read_all(&env, dlqs[i], &msgs);
+        cr_assert_eq(k, 0, "nothing in %s", dlqs[i]);
+        ff_env_msgs_free(msgs, k);
+    }
+
+    /* Some of the state behind it. */
+    char key[128];
+    snprintf(key, sizeof key, "ff:{c:%s}:intent:%lld", c1, (long long)ff_day_of_ms(NOW - DAY));
+    cr_assert_str_eq(ff_env_hget(&env, key, "v:K1"), "2");
+    cr_assert_str_eq(ff_env_hget(&env, key, "c:shoes"), "2");
+    cr_assert_str_eq(ff_env_hget(&env, key, "k:K1"), "shoes");
+    snprintf(key, sizeof key, "ff:{c:%s}:profile", c9);
+    cr_assert_str_eq(ff_env_hget(&env, key, "spend"), "60000");
+    snprintf(key, sizeof key, "ff:{c:%s}:conv", c8);
+    cr_assert(strstr(ff_env_hget(&env, key, "geofence.events:0:8:NEARBY"), "tx1 "));
+    snprintf(key, sizeof key, "ff:{c:%s}:profile", c8);
+    cr_assert_str_eq(ff_env_hget(&env, key, "spend"), "10000");
+    snprintf(key, sizeof key, "ff:{c:%s}:visits", c10);
+    cr_assert_str_eq(ff_env_hget(&env, key, "n:S1"), "1");
+    snprintf(key, sizeof key, "ff:{c:%s}:consent", c4);
+    char consent[64];
+    snprintf(consent, sizeof consent, "DENIED %lld", (long long)(NOW - 3600000));
+    cr_assert_str_eq(ff_env_hget(&env, key, "PUSH"), consent);
+
+    cr_assert_eq(ff_env_proc_stop(&env, pweb, 15), 0);
+    cr_assert_eq(ff_env_proc_stop(&env, pgeo, 15), 0);
+    cr_assert_eq(ff_env_proc_stop(&env, ppos, 15), 0);
+    cr_assert_eq(ff_env_proc_stop(&env, pshelf, 15), 0);
+}
