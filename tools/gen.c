@@ -80,14 +80,22 @@ int64_t ff_gen_sink_term(ff_gen_sink_t *sink)
     return failed_deliveries;
 }
 
-int ff_gen_emit(void *opaque, ff_rec_t type, const char *key, const void *rec)
+int ff_gen_emit(void *opaque, ff_rec_t type, const char *key, const void *rec, int64_t at)
 {
     ff_gen_sink_t *sink = opaque;
     const char *topic = ff_conf_str(sink->conf, ff_gen_topic_setting(type));
 
     if (sink->stop && *sink->stop)
         return 1;
-    if (sink->rate > 0) {
+    if (sink->realtime) {
+        while (ff_mono_ms() < sink->t0 + at) {
+            if (sink->stop && *sink->stop)
+                return 1;
+            if (sink->rk)
+                rd_kafka_poll(sink->rk, 0);
+            ff_sleep_ms(FF_MIN(50, sink->t0 + at - ff_mono_ms()));
+        }
+    } else if (sink->rate > 0) {
         int64_t due = sink->t0 + (int64_t)((double)sink->sent * 1000.0 / sink->rate);
         int64_t now = ff_mono_ms();
         if (due > now + 1)
@@ -134,12 +142,15 @@ int ff_gen_emit(void *opaque, ff_rec_t type, const char *key, const void *rec)
 static void help(void)
 {
     printf("usage: footfall gen [--scenario NAME] [--count N] [--rate N] [--seed N]\n"
-           "                    [--stores N] [--shelves N] [--start TIME] [--print]\n\n"
+           "                    [--stores N] [--shelves N] [--customers N] [--start TIME]\n"
+           "                    [--print] [--realtime]\n\n"
            "Produces synthetic events, encoded with footfall's schemas and keyed as the\n"
            "topics expect, to the brokers of kafka.bootstrap.servers. The same seed gives\n"
            "the same events. --rate is records per second (default: as fast as possible),\n"
            "--start the event time of the first event (default: so the scenario ends now),\n"
-           "--print writes JSON lines to stdout instead of producing.\n\nScenarios:\n");
+           "--print writes JSON lines to stdout instead of producing, --realtime sends each\n"
+           "record when its scenario time comes (event times then track the clock).\n\n"
+           "Scenarios:\n");
     for (int i = 0; ff_scenario_names[i]; i++)
         printf("  %-12s %s\n", ff_scenario_names[i], ff_scenario_describe(ff_scenario_names[i]));
 }
@@ -151,7 +162,7 @@ static int own_flag(const char *flag)
     for (size_t i = 0; i < sizeof with_value / sizeof *with_value; i++)
         if (!strcmp(flag, with_value[i]))
             return 2;
-    return !strcmp(flag, "--print") ? 1 : 0;
+    return !strcmp(flag, "--print") || !strcmp(flag, "--realtime") ? 1 : 0;
 }
 
 static int int_opt(char **rest, int nrest, const char *name, int64_t min, int64_t *out)
@@ -238,6 +249,7 @@ int cmd_gen(int argc, char **argv)
         goto out;
     }
     sink_ready = true;
+    sink.realtime = cli_flag(rest, nrest, "--realtime");
     signal(SIGINT, on_stop);
     signal(SIGTERM, on_stop);
     emitted = ff_scenario_run(scenario, &opts, ff_gen_emit, &sink);

@@ -14,6 +14,7 @@ typedef struct ff_gen_sink_s {
     ff_codec_t *codec;
     const ff_conf_t *conf;
     double rate;           /* records per second, 0: as fast as possible */
+    int realtime;          /* send each record at its scenario time instead */
     int64_t sent;
     int64_t t0;
     int64_t by_type[FF_REC__COUNT];
@@ -28,7 +29,7 @@ int ff_gen_sink_init(ff_gen_sink_t *sink, const ff_conf_t *conf, ff_codec_t *cod
 /* Flushes and frees. Returns the number of records that failed delivery. */
 int64_t ff_gen_sink_term(ff_gen_sink_t *sink);
 /* An ff_emit_fn: encodes and produces (or prints) one record. */
-int ff_gen_emit(void *opaque, ff_rec_t type, const char *key, const void *rec);
+int ff_gen_emit(void *opaque, ff_rec_t type, const char *key, const void *rec, int64_t at);
 /* The topic setting a record type is produced to. */
 const char *ff_gen_topic_setting(ff_rec_t type);
 

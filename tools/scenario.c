@@ -111,7 +111,7 @@ static int64_t shelf_day(const ff_scenario_opts_t *o, ff_emit_fn emit, void *opa
             r.confidence.set = true;
             r.confidence.v = 0.8 + (double)ff_rng_below(&rng, 20) / 100.0;
             emitted++;
-            if (emit(opaque, FF_REC_SHELF_READING, r.store_id, &r) ||
+            if (emit(opaque, FF_REC_SHELF_READING, r.store_id, &r, now - o->start_ms) ||
                 (o->count && emitted >= o->count))
                 goto done;
         }
@@ -135,9 +135,11 @@ typedef struct scenario_s {
 static const scenario_t scenarios[] = {
     {"shelf-day", "smart shelves through a 12-hour store day: depletion, restocking, misreads",
      shelf_day, 3, 8, 0, 5 * 60000LL, 12 * 3600000LL},
+    {"retail-day", "shoppers browse online, walk into stores, get offers (or not), buy; "
+                   "shelves deplete", ff_scenario_retail_day, 3, 24, 200, 0, 90000LL},
 };
 
-const char *const ff_scenario_names[] = {"shelf-day", NULL};
+const char *const ff_scenario_names[] = {"shelf-day", "retail-day", NULL};
 
 static const scenario_t *find(const char *name)
 {
@@ -164,7 +166,9 @@ void ff_scenario_defaults(const char *name, ff_scenario_opts_t *opts, int64_t no
     opts->shelves = s->shelves;
     opts->customers = s->customers;
     opts->step_ms = s->step_ms;
-    opts->start_ms = now_ms - s->span_ms;
+    opts->span_ms = s->span_ms;
+    /* A store day ends now; a retail day's live part starts now. */
+    opts->start_ms = s->step_ms ? now_ms - s->span_ms : now_ms;
 }
 
 int64_t ff_scenario_run(const char *name, const ff_scenario_opts_t *opts, ff_emit_fn emit,

@@ -147,10 +147,10 @@ static void nearby(geo_t *geo, ff_ent_t *e, geo_ent_t *ge, visit_t *v, int64_t n
     i = geo_pick_offer(v->ncands, v->nskus, stock, geo->rules.stock_min);
     if (i < 0) {
         char detail[256];
-        snprintf(detail, sizeof detail, "none of the %zu things the customer wants has %lld on "
-                 "the shelves of %s (best: %s, %lld)", v->ncands, (long long)geo->rules.stock_min,
-                 g->store_id, v->cands[0].sku ? v->cands[0].sku : v->cands[0].category,
-                 (long long)stock[0]);
+        snprintf(detail, sizeof detail,
+                 "nothing the customer wants has %lld on the shelves of %s (best: %s with %lld)",
+                 (long long)geo->rules.stock_min, g->store_id,
+                 v->cands[0].sku ? v->cands[0].sku : v->cands[0].category, (long long)stock[0]);
         ff_offer_no_stock(e, v->ev, &geo->trig, "NEARBY", g->customer_id, g->store_id, detail);
         return;
     }
@@ -165,12 +165,18 @@ static void nearby(geo_t *geo, ff_ent_t *e, geo_ent_t *ge, visit_t *v, int64_t n
         .in_stock_qty = stock[i],
     };
     long long days = (long long)(geo->rules.intent.window_ms / FF_DAY_MS);
-    if (pick->sku)
+    if (pick->sku && pick->adds)
         offer.reason = ff_arena_printf(e->arena,
-                                       "viewed %s %lld times and added it to the cart %lld times "
-                                       "in the last %lld days; %lld on the shelves here",
-                                       pick->sku, (long long)pick->views, (long long)pick->adds,
-                                       days, (long long)stock[i]);
+                                       "viewed %s %lld time%s and put it in the cart in the last "
+                                       "%lld days; %lld on the shelves here",
+                                       pick->sku, (long long)pick->views,
+                                       pick->views == 1 ? "" : "s", days, (long long)stock[i]);
+    else if (pick->sku)
+        offer.reason = ff_arena_printf(e->arena,
+                                       "viewed %s %lld times in the last %lld days; %lld on the "
+                                       "shelves here",
+                                       pick->sku, (long long)pick->views, days,
+                                       (long long)stock[i]);
     else
         offer.reason = ff_arena_printf(e->arena,
                                        "viewed %lld %s items in the last %lld days; %lld on the "
