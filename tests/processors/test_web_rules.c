@@ -8,7 +8,6 @@
 #include "web/web_rules.h"
 
 #define DAY FF_DAY_MS
-#define HOUR 3600000LL
 
 /* The defaults of DESIGN.md section 4 and the settings table: category
  * intent at 3 views, visit.window 90 d, invite.interval 14 d,
@@ -23,11 +22,6 @@ static const web_rules_conf_t conf = {
 
 #define NOW 1795430400123LL
 #define MAX_FUTURE DAY /* input.max_future: 1 d */
-
-static const char *type_name(int type)
-{
-    return ff_web_type_name(type);
-}
 
 static ff_web_event_t event(int type, const char *sku, const char *category)
 {
@@ -48,7 +42,7 @@ static void expect_effect(const ff_web_event_t *ev, bool sku_view, bool sku_add,
                           bool category_view, int cart_delta, bool demand)
 {
     web_effect_t fx = web_effect(ev);
-    const char *t = type_name(ev->type);
+    const char *t = ff_web_type_name(ev->type);
     cr_assert_eq(fx.sku_view, sku_view, "%s: expected %s", t,
                  sku_view ? "a SKU view" : "no SKU view");
     cr_assert_eq(fx.sku_add, sku_add, "%s: expected %s", t,
@@ -290,7 +284,7 @@ static void expect_valid(const ff_web_event_t *ev)
 {
     char buf[256];
     const char *why = validate(ev, buf, sizeof buf);
-    cr_assert_null(why, "%s: expected valid, rejected: %s", type_name(ev->type), why);
+    cr_assert_null(why, "%s: expected valid, rejected: %s", ff_web_type_name(ev->type), why);
 }
 
 static void expect_invalid(const ff_web_event_t *ev, const char *mention)
@@ -298,7 +292,7 @@ static void expect_invalid(const ff_web_event_t *ev, const char *mention)
     char buf[256];
     const char *why = validate(ev, buf, sizeof buf);
     cr_assert_not_null(why, "%s: expected rejection mentioning \"%s\", was accepted",
-                       type_name(ev->type), mention);
+                       ff_web_type_name(ev->type), mention);
     cr_assert(strstr(why, mention), "expected the reason to mention \"%s\", got: %s", mention,
               why);
 }

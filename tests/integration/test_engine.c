@@ -1,0 +1,235 @@
+/* The state engine against a real redis-server: exactly-once effects, stored outputs, guard races. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ff_engine.h"
+#include "ff_testenv.h"
+
+static ff_env_t env;
+static ff_redis_t *redis;
+static ff_codec_t *codec;
+static ff_engine_t *engine;
+static ff_arena_t arena;
+
+/* A toy processor: each record adds its quantity to a per-store counter and
+ * outputs a stock alert carrying the new total, so a record applied twice
+ * would show in the counter and a re-decided record in its output. */
+typedef struct toy_s {
+    int decides;
+    redisContext *meddler; /* when set, changes the guarded field mid-batch once */
+} toy_t;
+
+typedef struct toy_ent_s {
+    size_t cmd;
+    int64_t total;
+} toy_ent_t;
+
+static toy_t toy;
+
+static const char *toy_entity(void *proc, const ff_event_t *ev, ff_arena_t *a)
+{
+    (void)proc;
+    return ff_arena_printf(a, "s:%s", ((const ff_shelf_reading_t *)ev->rec)->store_id);
+}
+
+static void toy_read(void *proc, ff_ent_t *e)
+{
+    toy_ent_t *te = e->state;
+    ff_rpipe_t *p = ff_ent_pipe(e);
+    (void)proc;
+    ff_rpipe_begin(p);
+    ff_rpipe_arg_str(p, "HGET");
+    ff_rpipe_arg_str(p, ff_ent_key(e, "toy"));
+    ff_rpipe_arg_str(p, "total");
+    te->cmd = ff_rpipe_end(p);
+}
+
+static ff_ent_step_t toy_decide(void *proc, ff_ent_t *e, int round)
+{
+    toy_t *t = proc;
+    toy_ent_t *te = e->state;
+    redisReply *r = ff_ent_reply(e, te->cmd);
+    const char *read = r && r->type == REDIS_REPLY_STRING ? r->str : NULL;
+    (void)round;
+    t->decides++;
+    te->total = read ? atoll(read) : 0;
+    ff_ent_guard(e, ff_ent_key(e, "toy"), "total", read);
+    FF_ENT_FOREACH(e, ev) {
+        const ff_shelf_reading_t *rd = ev->rec;
+        if (ev->replay)
+            continue;
+        te->total += rd->quantity;
+        ff_stock_alert_t a = {.trigger_id = ff_trigger_id(e->arena, ev, "TOY"),
+                              .store_id = rd->store_id, .shelf_id = "x", .sku = "x",
+                              .category = "x", .ts = ev->ts, .quantity = te->total,
+                              .capacity = 1, .source_event_id = rd->event_id};
+        ff_ent_emit(e, ev, "toy.out", rd->store_id, FF_REC_STOCK_ALERT, &a, 0);
+    }
+    ff_ent_hset_i64(e, ff_ent_key(e, "toy"), "total", te->total);
+    if (t->meddler) {
+        /* Another writer gets there between our read and our write. */
+        freeReplyObject(redisCommand(t->meddler, "HINCRBY ff:{%s}:toy total 1000", e->tag));
+        redisFree(t->meddler);
+        t->meddler = NULL;
+    }
+    return FF_ENT_DONE;
+}
+
+static const ff_engine_ops_t toy_ops = {.entity = toy_entity, .read = toy_read,
+                                        .decide = toy_decide};
+
+static void setup(void)
+{
+    char err[256];
+    memset(&toy, 0, sizeof toy);
+    ff_env_start(&env, 1, NULL);
+    redis = ff_redis_new(env.stack.redis_url, 2000, err, sizeof err);
+    cr_assert_not_null(redis, "%s", err);
+    codec = env.codec;
+    ff_engine_opts_t opts = {.prefix = "ff", .state_size = sizeof(toy_ent_t),
+                             .outcome_ttl_ms = 86400000};
+    engine = ff_engine_new(redis, codec, &toy_ops, &toy, &opts);
+    ff_arena_init(&arena, 4096);
+}
+
+static void teardown(void)
+{
+    ff_engine_destroy(engine);
+    ff_redis_destroy(redis);
+    ff_arena_term(&arena);
+    ff_env_stop(&env);
+}
+
+TestSuite(engine, .init = setup, .fini = teardown, .timeout = 60);
+
+static ff_shelf_reading_t readings[8];
+
+static void batch(ff_event_t *evs, int64_t *floors, int from, int to, const char *store)
+{
+    for (int i = from; i < to; i++) {
+        ff_shelf_reading_t *r = &readings[i];
+        memset(r, 0, sizeof(*r));
+        r->event_id = "e";
+        r->store_id = store;
+        r->quantity = i + 1;
+        ff_event_t *ev = &evs[i - from];
+        memset(ev, 0, sizeof(*ev));
+        ev->topic = "toy.in";
+        ev->partition = 0;
+        ev->offset = i;
+        ev->ts = 1000 + i;
+        ev->rec = r;
+        ev->event_id = r->event_id;
+        floors[i - from] = from;
+    }
+}
+
+static int64_t output_total(const ff_event_t *ev)
+{
+    ff_stock_alert_t a;
+    ff_dec_err_t err;
+    cr_assert_not_null(ev->outputs, "offset %lld has an output", (long long)ev->offset);
+    cr_assert_eq(ff_codec_decode(codec, FF_REC_STOCK_ALERT, ev->outputs->value,
+                                 ev->outputs->value_len, &arena, &a, &err, NULL),
+                 0);
+    return a.quantity;
+}
+
+Test(engine, a_redelivered_batch_changes_nothing_and_reproduces_its_outputs)
+{
+    ff_event_t evs[4];
+    int64_t floors[4];
+    char err[256], first[4][256];
+    size_t len[4];
+
+    batch(evs, floors, 0, 4, "A");
+    cr_assert_eq(ff_engine_run(engine, evs, 4, floors, &arena, err, sizeof err), 0, "%s", err);
+    for (int i = 0; i < 4; i++) {
+        len[i] = evs[i].outputs->value_len;
+        memcpy(first[i], evs[i].outputs->value, len[i]);
+    }
+    cr_assert_eq(output_total(&evs[3]), 1 + 2 + 3 + 4);
+    cr_assert_str_eq(ff_env_hget(&env, "ff:{s:A}:toy", "total"), "10");
+    cr_assert_str_eq(ff_env_hget(&env, "ff:{s:A}:applied", "toy.in:0"), "3");
+
+    /* As after a crash before the Kafka commit: the same records again. */
+    batch(evs, floors, 0, 4, "A");
+    cr_assert_eq(ff_engine_run(engine, evs, 4, floors, &arena, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(ff_env_hget(&env, "ff:{s:A}:toy", "total"), "10", "applied once only");
+    for (int i = 0; i < 4; i++) {
+        cr_assert(evs[i].replay, "offset %d is recognised as applied", i);
+        cr_assert_eq(evs[i].outputs->value_len, len[i]);
+        cr_assert_eq(memcmp(evs[i].outputs->value, first[i], len[i]), 0,
+                     "offset %d reproduces its output byte for byte", i);
+    }
+    cr_assert_eq(ff_engine_stats(engine)->replayed, 4);
+}
+
+Test(engine, a_batch_that_overlaps_the_applied_offset_applies_only_the_new_records)
+{
+    ff_event_t evs[6];
+    int64_t floors[6];
+    char err[256];
+
+    batch(evs, floors, 0, 3, "B");
+    cr_assert_eq(ff_engine_run(engine, evs, 3, floors, &arena, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(output_total(&evs[2]), 6);
+    /* Redelivery from offset 1 with two new records after it. */
+    batch(evs, floors, 1, 5, "B");
+    cr_assert_eq(ff_engine_run(engine, evs, 4, floors, &arena, err, sizeof err), 0, "%s", err);
+    cr_assert(evs[0].replay && evs[1].replay, "offsets 1 and 2 were applied");
+    cr_assert_not(evs[2].replay || evs[3].replay, "offsets 3 and 4 are new");
+    cr_assert_eq(output_total(&evs[1]), 6, "offset 2's output is the stored one");
+    cr_assert_eq(output_total(&evs[3]), 6 + 4 + 5);
+    cr_assert_str_eq(ff_env_hget(&env, "ff:{s:B}:toy", "total"), "15");
+    /* Stored outputs below the committed floor (1) are pruned. */
+    redisReply *r = ff_env_redis(&env, "HKEYS ff:{s:B}:out");
+    cr_assert_eq(r->elements, 4, "offsets 1..4 kept, 0 pruned (%zu)", r->elements);
+    for (size_t i = 0; i < r->elements; i++)
+        cr_assert_str_neq(r->element[i]->str, "toy.in:0:0");
+    freeReplyObject(r);
+}
+
+Test(engine, a_change_under_a_guard_makes_the_entity_decide_again)
+{
+    ff_event_t evs[2];
+    int64_t floors[2];
+    char err[256];
+    struct timeval tv = {1, 0};
+
+    batch(evs, floors, 0, 2, "C");
+    toy.meddler = redisConnectWithTimeout("127.0.0.1", env.stack.redis_port, tv);
+    cr_assert_eq(ff_engine_run(engine, evs, 2, floors, &arena, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(toy.decides, 2, "the first decision lost the race and was made again");
+    cr_assert_eq(ff_engine_stats(engine)->conflicts, 1);
+    cr_assert_str_eq(ff_env_hget(&env, "ff:{s:C}:toy", "total"), "1003",
+                     "the other writer's 1000 and our 1 + 2: nothing lost");
+    cr_assert_eq(output_total(&evs[1]), 1003, "outputs come from the decision that won");
+}
+
+Test(engine, a_redis_outage_fails_the_batch_and_a_retry_applies_it_once)
+{
+    ff_event_t evs[2];
+    int64_t floors[2];
+    char err[256];
+
+    batch(evs, floors, 0, 2, "D");
+    cr_assert_eq(ff_stack_stop_redis(&env.stack), 0);
+    cr_assert_eq(ff_engine_run(engine, evs, 2, floors, &arena, err, sizeof err), -1,
+                 "no Redis, no batch");
+    cr_assert(strlen(err) > 0, "with a reason");
+    cr_assert_eq(ff_stack_start_redis(&env.stack, NULL), 0);
+    ff_redis_destroy(redis);
+    ff_engine_destroy(engine);
+    redis = ff_redis_new(env.stack.redis_url, 2000, err, sizeof err);
+    ff_engine_opts_t opts = {.prefix = "ff", .state_size = sizeof(toy_ent_t),
+                             .outcome_ttl_ms = 86400000};
+    engine = ff_engine_new(redis, codec, &toy_ops, &toy, &opts);
+    redisFree(env.redis);
+    struct timeval tv = {2, 0};
+    env.redis = redisConnectWithTimeout("127.0.0.1", env.stack.redis_port, tv);
+    cr_assert_eq(ff_engine_run(engine, evs, 2, floors, &arena, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(ff_env_hget(&env, "ff:{s:D}:toy", "total"), "3");
+}
