@@ -1,4 +1,4 @@
-/* Tests of ff_customer's pure questions: intent windows and thresholds, candidates, preferred store, cart. */
+/* Tests of ff_customer's pure questions: intent window, thresholds, candidates, stores, cart. */
 #include <criterion/criterion.h>
 #include <stdint.h>
 #include <string.h>
@@ -78,7 +78,8 @@ static void category_views(const char *category, const char *t, int64_t n)
 
 static void bought_at(const char *sku, int64_t ts)
 {
-    ff_tsval_t *b = ff_customer_tsval(&cust, &cust.bought, &cust.nbought, &cust.capbought, sku, true);
+    ff_tsval_t *b =
+        ff_customer_tsval(&cust, &cust.bought, &cust.nbought, &cust.capbought, sku, true);
     b->ts = ts;
 }
 
@@ -100,7 +101,8 @@ Test(ff_intent, a_7d_window_is_the_decision_day_and_the_six_days_before)
 {
     int64_t first = 0, last = 0;
     ff_intent_days(&iconf, at(DECISION), &first, &last);
-    cr_assert_eq(last, ff_day_of_ms(at("2026-11-23T00:00:00Z")), "last day: the decision's UTC day");
+    cr_assert_eq(last, ff_day_of_ms(at("2026-11-23T00:00:00Z")),
+                 "last day: the decision's UTC day");
     cr_assert_eq(first, ff_day_of_ms(at("2026-11-17T00:00:00Z")), "first day: 2026-11-17");
 }
 
@@ -109,7 +111,8 @@ Test(ff_intent, a_window_of_part_of_a_day_rounds_up_to_whole_days)
     int64_t first = 0, last = 0;
     iconf.window_ms = 36 * 3600000LL;
     ff_intent_days(&iconf, at(DECISION), &first, &last);
-    cr_assert_eq(last - first, 1, "36 h covers 2 whole days, got %lld", (long long)(last - first + 1));
+    cr_assert_eq(last - first, 1, "36 h covers 2 whole days, got %lld",
+                 (long long)(last - first + 1));
     iconf.window_ms = 3600000LL;
     ff_intent_days(&iconf, at(DECISION), &first, &last);
     cr_assert_eq(first, last, "1 h covers the decision's day only");
@@ -137,7 +140,8 @@ Test(ff_intent, counts_add_up_over_the_days_of_the_window_by_kind_and_key)
     views("K2", "2026-11-23T09:00:00Z", 5);
     adds("K1", "2026-11-23T09:00:00Z", 7);
     views("K1", "2026-11-10T09:00:00Z", 100); /* outside */
-    cr_assert_eq(ff_intent_count(&cust, &iconf, 'v', "K1", at(DECISION)), 7, "2 + 1 + 4 views of K1");
+    cr_assert_eq(ff_intent_count(&cust, &iconf, 'v', "K1", at(DECISION)), 7,
+                 "2 + 1 + 4 views of K1");
     cr_assert_eq(ff_intent_count(&cust, &iconf, 'a', "K1", at(DECISION)), 7, "7 cart adds of K1");
     cr_assert_eq(ff_intent_count(&cust, &iconf, 'v', "K3", at(DECISION)), 0, "nothing for K3");
 }
@@ -222,7 +226,8 @@ Test(ff_candidates, one_cart_add_outranks_two_views_with_cart_weight_3)
     views("K-A", "2026-11-22T10:00:00Z", 2);
     adds("K-B", "2026-11-22T10:00:00Z", 1);
     cr_assert_eq(candidates(), 2);
-    cr_assert_str_eq(out[0].sku, "K-B", "1 add x 3 = 3 beats 2 views (and K-B sorts after K-A by name)");
+    cr_assert_str_eq(out[0].sku, "K-B",
+                     "1 add x 3 = 3 beats 2 views (and K-B sorts after K-A by name)");
     cr_assert_float_eq(out[0].score, 3.0, 1e-9);
     cr_assert_str_eq(out[1].sku, "K-A");
     cr_assert_float_eq(out[1].score, 2.0, 1e-9);
