@@ -474,24 +474,37 @@ int ff_conf_check_tz(const char *value, char *errstr, size_t errstr_size)
     return -1;
 }
 
-int ff_conf_check_tz_map(const char *value, char *errstr, size_t errstr_size)
+int ff_tz_map_each(const char *value, void (*fn)(void *opaque, const char *store, int minutes),
+                   void *opaque, char *errstr, size_t errstr_size)
 {
     char *copy = ff_strdup(value), *save = NULL, *tok;
     int rc = 0;
     for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(tok, '=');
+        char *eq = strchr(tok, '='), *store;
         int m;
-        if (!eq || eq == tok || ff_tz_parse(trim(eq + 1), &m) == -1) {
+        if (eq)
+            *eq = '\0';
+        store = trim(tok);
+        if (!eq || !*store || ff_tz_parse(trim(eq + 1), &m) == -1) {
+            if (eq)
+                *eq = '=';
             snprintf(errstr, errstr_size,
                      "expected STORE=OFFSET[,STORE=OFFSET…] such as S001=-05:00,S002=+01:00; "
                      "'%s' is not",
-                     tok);
+                     trim(tok));
             rc = -1;
             break;
         }
+        if (fn)
+            fn(opaque, store, m);
     }
     free(copy);
     return rc;
+}
+
+int ff_conf_check_tz_map(const char *value, char *errstr, size_t errstr_size)
+{
+    return ff_tz_map_each(value, NULL, NULL, errstr, errstr_size);
 }
 
 int ff_conf_check_log_level(const char *value, char *errstr, size_t errstr_size)

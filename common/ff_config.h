@@ -95,5 +95,10 @@ int ff_conf_check_log_level(const char *value, char *errstr, size_t errstr_size)
 
 /* Parses "+05:30" / "-08:00" / "Z" into minutes east of UTC; -1 if bad. */
 int ff_tz_parse(const char *s, int *minutes);
+/* Parses a store.tz map "S1=-05:00, S2 = +05:30" (spaces around ids and
+ * offsets ignored), calling fn for each store. 0, or -1 with errstr on the
+ * first bad entry (fn is then not called for the rest). */
+int ff_tz_map_each(const char *value, void (*fn)(void *opaque, const char *store, int minutes),
+                   void *opaque, char *errstr, size_t errstr_size);
 
 #endif

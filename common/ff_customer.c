@@ -153,6 +153,8 @@ static size_t distinct_keys(const ff_customer_t *c, const ff_intent_conf_t *conf
     return n;
 }
 
+/* Scores of every SKU (or category) with counts at ts, into out[0..cap),
+ * sorted best first; the caller keeps as many as it wants. */
 static size_t sku_scores(const ff_customer_t *c, const ff_intent_conf_t *conf, int64_t ts,
                          bool thresholds, ff_candidate_t *out, size_t max)
 {
@@ -204,20 +206,32 @@ static size_t category_scores(const ff_customer_t *c, const ff_intent_conf_t *co
     return n;
 }
 
+#define MAX_SCORED 256
+
 size_t ff_intent_candidates(const ff_customer_t *c, const ff_intent_conf_t *conf, int64_t ts,
                             ff_candidate_t *out, size_t max, size_t *nskus)
 {
-    size_t n = sku_scores(c, conf, ts, true, out, max);
+    ff_candidate_t skus[MAX_SCORED], cats[MAX_SCORED];
+    /* Score everything, then keep the best: never the first few found. */
+    size_t ns = sku_scores(c, conf, ts, true, skus, MAX_SCORED);
+    size_t nc = category_scores(c, conf, ts, true, cats, MAX_SCORED);
+    size_t n = FF_MIN(ns, max);
+    memcpy(out, skus, n * sizeof(*out));
     *nskus = n;
-    return n + category_scores(c, conf, ts, true, out + n, max - n);
+    nc = FF_MIN(nc, max - n);
+    memcpy(out + n, cats, nc * sizeof(*out));
+    return n + nc;
 }
 
 size_t ff_intent_interests(const ff_customer_t *c, const ff_intent_conf_t *conf, int64_t ts,
                            ff_candidate_t *out, size_t max)
 {
-    size_t n = sku_scores(c, conf, ts, false, out, max);
-    n += category_scores(c, conf, ts, false, out + n, max - n);
-    qsort(out, n, sizeof(*out), cmp_candidates);
+    ff_candidate_t all[2 * MAX_SCORED];
+    size_t n = sku_scores(c, conf, ts, false, all, MAX_SCORED);
+    n += category_scores(c, conf, ts, false, all + n, MAX_SCORED);
+    qsort(all, n, sizeof(*all), cmp_candidates);
+    n = FF_MIN(n, max);
+    memcpy(out, all, n * sizeof(*out));
     return n;
 }
 

@@ -5,11 +5,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void add_tz(void *opaque, const char *store, int minutes)
+{
+    ff_guard_conf_t *g = opaque;
+    g->tz = ff_realloc(g->tz, (g->ntz + 1) * sizeof(*g->tz));
+    g->tz[g->ntz].store_id = ff_strdup(store);
+    g->tz[g->ntz].minutes = minutes;
+    g->ntz++;
+}
+
 int ff_guard_conf_init(ff_guard_conf_t *g, const ff_conf_t *conf, char *errstr,
                        size_t errstr_size)
 {
-    const char *map = ff_conf_str(conf, "store.tz");
-    char *copy, *save = NULL, *tok;
+    char why[256];
     memset(g, 0, sizeof(*g));
     g->max_age_ms = ff_conf_int(conf, "trigger.max_age");
     g->daily_cap = ff_conf_int(conf, "cap.daily");
@@ -22,24 +30,12 @@ int ff_guard_conf_init(ff_guard_conf_t *g, const ff_conf_t *conf, char *errstr,
         snprintf(errstr, errstr_size, "invalid value for store.tz.default");
         return -1;
     }
-    copy = ff_strdup(map);
-    for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(tok, '=');
-        int minutes;
-        while (*tok == ' ')
-            tok++;
-        if (!eq || ff_tz_parse(eq + 1, &minutes) == -1) {
-            snprintf(errstr, errstr_size, "invalid value for store.tz: '%s'", tok);
-            free(copy);
-            ff_guard_conf_term(g);
-            return -1;
-        }
-        g->tz = ff_realloc(g->tz, (g->ntz + 1) * sizeof(*g->tz));
-        g->tz[g->ntz].store_id = ff_strndup(tok, (size_t)(eq - tok));
-        g->tz[g->ntz].minutes = minutes;
-        g->ntz++;
+    /* The same parser that validated the setting. */
+    if (ff_tz_map_each(ff_conf_str(conf, "store.tz"), add_tz, g, why, sizeof why) == -1) {
+        snprintf(errstr, errstr_size, "invalid value for store.tz: %s", why);
+        ff_guard_conf_term(g);
+        return -1;
     }
-    free(copy);
     return 0;
 }
 
