@@ -23,6 +23,9 @@ CFLAGS_BASE = -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -g $(OPT) \
 ifneq ($(WERROR),)
 CFLAGS_BASE += -Werror
 endif
+ifneq ($(FUZZ),)
+CFLAGS_BASE += -fsanitize=fuzzer-no-link,address,undefined -Wno-unknown-warning-option
+endif
 ifneq ($(SAN),)
 CFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS_SAN  = -fsanitize=address,undefined
@@ -51,6 +54,8 @@ GEN_SRC     = $(BUILD)/gen/ff_embedded.c
 EMBEDDED    = $(wildcard schemas/*.avsc) schemas/ids $(wildcard common/lua/*.lua)
 
 TEST_SUPPORT_SRC = $(wildcard tests/support/*.c)
+FUZZ_SRC    = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_SECONDS ?= 30
 TEST_SRC    = $(wildcard tests/common/test_*.c tests/processors/test_*.c tests/tools/test_*.c tests/integration/test_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -60,7 +65,7 @@ LIBPROC   = $(BUILD)/lib/libffproc.a
 BINS      = $(BUILD)/bin/footfall $(addprefix $(BUILD)/bin/footfall-,$(PROCESSORS))
 TEST_BINS = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
-.PHONY: all deps build-all build-tests test asan demo style clean help
+.PHONY: all deps build-all build-tests build-fuzz test asan demo fuzz fuzz-run style clean help
 
 all: deps
 	$(Q)$(MAKE) --no-print-directory build-all
@@ -70,6 +75,7 @@ help:
 	@echo "make test     build and run every test suite (unit and integration)"
 	@echo "make asan     the same under AddressSanitizer and UBSan"
 	@echo "make demo     run the whole pipeline on the embedded stack"
+	@echo "make fuzz     build the libFuzzer targets (clang); make fuzz-run runs each FUZZ_SECONDS"
 	@echo "make clean    remove $(BUILD)/"
 
 deps:
@@ -94,12 +100,25 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory build-all
 	$(Q)$(BUILD)/bin/footfall demo
 
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory build-fuzz BUILD=build/fuzz CC=clang OPT=-O1 FUZZ=1
+
+fuzz-run: fuzz
+	$(Q)sh tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS)
+
+build-fuzz: $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+
+$(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	@echo "  LD  $@"
+	$(Q)$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(ALL_LIBS)
+
 style:
 	$(Q)clang-format -i $(COMMON_SRC) common/*.h $(PROC_LIBSRC) processors/*/*.h processors/*/main.c \
 	    $(TOOLS_SRC) tools/*.h $(TEST_SRC) tests/support/*.c tests/support/*.h
 
 clean:
-	rm -rf $(BUILD) build/asan
+	rm -rf $(BUILD) build/asan build/fuzz
 
 # ---- generated sources ----------------------------------------------------
 

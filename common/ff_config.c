@@ -2,6 +2,7 @@
 #include "ff_config.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,38 +210,58 @@ static char *trim(char *s)
     return s;
 }
 
+int ff_conf_load_text(ff_conf_t *conf, const char *text, size_t len, const char *name,
+                      char *errstr, size_t errstr_size)
+{
+    const char *p = text, *end = text + len;
+    int lineno = 0;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        char *line = ff_strndup(p, n), *key, *eq, *val, source[512];
+        bool nul = memchr(p, '\0', n) != NULL;
+        int rc = 0;
+        lineno++;
+        p += n + (nl ? 1 : 0);
+        key = trim(line);
+        if (nul || (*key && *key != '#')) {
+            snprintf(source, sizeof source, "%s:%d", name, lineno);
+            eq = strchr(key, '=');
+            if (!eq || nul) {
+                snprintf(errstr, errstr_size, "%s: expected key=value, got '%s'", source, key);
+                rc = -1;
+            } else {
+                *eq = '\0';
+                val = trim(eq + 1);
+                key = trim(key);
+                rc = ff_conf_set(conf, key, val, source, errstr, errstr_size);
+            }
+        }
+        free(line);
+        if (rc == -1)
+            return -1;
+    }
+    return 0;
+}
+
 int ff_conf_load_file(ff_conf_t *conf, const char *path, char *errstr, size_t errstr_size)
 {
     FILE *fp = fopen(path, "r");
-    char line[4096];
-    int lineno = 0, rc = 0;
+    ff_buf_t text;
+    char chunk[4096];
+    size_t n;
+    int rc;
 
     if (!fp) {
         snprintf(errstr, errstr_size, "cannot read config file %s: %s", path, strerror(errno));
         return -1;
     }
-    while (fgets(line, sizeof line, fp)) {
-        char source[512], *eq, *key, *val;
-        lineno++;
-        key = trim(line);
-        if (!*key || *key == '#')
-            continue;
-        snprintf(source, sizeof source, "%s:%d", path, lineno);
-        eq = strchr(key, '=');
-        if (!eq) {
-            snprintf(errstr, errstr_size, "%s: expected key=value, got '%s'", source, key);
-            rc = -1;
-            break;
-        }
-        *eq = '\0';
-        val = trim(eq + 1);
-        key = trim(key);
-        if (ff_conf_set(conf, key, val, source, errstr, errstr_size) == -1) {
-            rc = -1;
-            break;
-        }
-    }
+    ff_buf_init(&text);
+    while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+        ff_buf_append(&text, chunk, n);
     fclose(fp);
+    rc = ff_conf_load_text(conf, text.data ? text.data : "", text.len, path, errstr, errstr_size);
+    ff_buf_term(&text);
     return rc;
 }
 

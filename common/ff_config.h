@@ -56,6 +56,9 @@ int ff_conf_set(ff_conf_t *conf, const char *key, const char *value, const char 
                 char *errstr, size_t errstr_size);
 /* Reads a key=value file (# comments, blank lines). */
 int ff_conf_load_file(ff_conf_t *conf, const char *path, char *errstr, size_t errstr_size);
+/* The same for text already in memory; `name` stands for the file in errors. */
+int ff_conf_load_text(ff_conf_t *conf, const char *text, size_t len, const char *name,
+                      char *errstr, size_t errstr_size);
 /* Applies FOOTFALL_<KEY> variables; FOOTFALL_KAFKA_X_Y becomes kafka.x.y. */
 int ff_conf_load_env(ff_conf_t *conf, char *errstr, size_t errstr_size);
 

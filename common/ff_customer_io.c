@@ -332,9 +332,11 @@ void ff_cust_offer(ff_ent_t *e, ff_customer_t *c, const ff_customer_ttl_t *ttl,
     ff_offer_state_t *o;
     if (!c->offers_guarded) {
         ff_ent_guard(e, key, "ver", c->offers_ver ? fmt_i64(e, c->offers_ver) : NULL);
-        ff_ent_hincrby(e, key, "ver", 1);
         c->offers_guarded = true;
     }
+    /* One per offer, not per batch: the state must not depend on where
+     * batches happened to start. */
+    ff_ent_hincrby(e, key, "ver", 1);
     o = ff_customer_add_offer(c);
     *o = *offer;
     snprintf(field, sizeof field, "o:%s", offer->trigger_id);

@@ -78,8 +78,12 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         else
             rd_kafka_assign(rk, parts);
         loop->assigned += parts->cnt;
+        /* librdkafka keeps a partition's pause flag across assignments:
+         * set it to what we want now either way. */
         if (loop->paused)
             rd_kafka_pause_partitions(rk, parts);
+        else
+            rd_kafka_resume_partitions(rk, parts);
     } else {
         ff_info("kafka.revoke", "revoked %d partitions%s", parts->cnt,
                 loop->nitems ? "; dropping the uncommitted batch in hand" : "");
@@ -88,6 +92,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
          * applied, so it will reproduce the same outputs. */
         if (loop->nitems)
             loop->revoked = true;
+        if (loop->paused)
+            rd_kafka_resume_partitions(rk, parts); /* do not leave them paused for later */
         if (cooperative)
             error = rd_kafka_incremental_unassign(rk, parts);
         else
@@ -700,6 +706,13 @@ int ff_loop_run(ff_loop_t *loop)
     while (!ff_stop_requested || loop->nitems) {
         if (loop->revoked) {
             drop_batch(loop);
+            /* Nothing in hand to retry: the next batch, from the committed
+             * offsets, tells whether the outage is over. Staying paused
+             * would wait for a success that nothing can bring. */
+            if (loop->paused) {
+                ff_info("outage.resume", "the batch in hand was revoked; consuming again");
+                set_paused(loop, false);
+            }
             continue;
         }
         if (!loop->nitems) {
@@ -750,7 +763,14 @@ int ff_loop_run(ff_loop_t *loop)
             outage_wait(loop, "kafka", errstr);
             break;
         case TXN_FATAL:
-            ff_error("kafka.fatal", "%s", errstr);
+            ff_error("kafka.fatal", "%s%s", errstr,
+                     strstr(errstr, "enced") ? " (another process uses this transactional.id: "
+                                              "is instance.id unique per instance?)"
+                                            : "");
+            /* Back off first: two instances fencing each other must not spin. */
+            outage_wait(loop, "kafka", errstr);
+            if (ff_stop_requested)
+                goto out;
             if (restart_clients(loop, errstr, sizeof errstr) == -1) {
                 ff_error("kafka.restart", "%s", errstr);
                 return -1;

@@ -15,6 +15,8 @@ libavro-dev
 libcriterion-dev
 redis-server
 redis-tools
+clang
+libclang-rt-14-dev
 "
 # librdkafka-dev:  Kafka client and the mock cluster behind 'footfall broker'
 # libhiredis-dev:  Redis client
@@ -22,6 +24,7 @@ redis-tools
 # libavro-dev:     Avro-C, the reference implementation our codec is tested against
 # libcriterion-dev: unit and integration tests
 # redis-server, redis-tools: the state store the tests and the demo start
+# clang, libclang-rt-14-dev: the libFuzzer targets (make fuzz)
 
 missing=""
 for p in $PACKAGES; do

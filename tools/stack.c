@@ -138,47 +138,62 @@ static int redis_ping(int port)
     return ok;
 }
 
+static int launch_redis(ff_stack_t *s)
+{
+    char port[16], log[600], dir[300];
+    const char *argv[32];
+    int argc = 0;
+    snprintf(port, sizeof port, "%d", s->redis_port);
+    snprintf(log, sizeof log, "%s/redis.log", s->dir);
+    snprintf(dir, sizeof dir, "%s", s->dir);
+    argv[argc++] = "/usr/bin/redis-server";
+    argv[argc++] = "--port";
+    argv[argc++] = port;
+    argv[argc++] = "--bind";
+    argv[argc++] = "127.0.0.1";
+    argv[argc++] = "--dir";
+    argv[argc++] = dir;
+    argv[argc++] = "--save";
+    argv[argc++] = "";
+    argv[argc++] = "--appendonly";
+    argv[argc++] = "no";
+    for (int i = 0; s->redis_args[i] && argc < 30; i++)
+        argv[argc++] = s->redis_args[i];
+    argv[argc] = NULL;
+    s->redis_pid = ff_spawn(argv, NULL, log);
+    if (s->redis_pid < 0)
+        return -1;
+    for (int i = 0; i < 500; i++) {
+        if (redis_ping(s->redis_port)) {
+            snprintf(s->redis_url, sizeof s->redis_url, "redis://127.0.0.1:%d/0", s->redis_port);
+            return 0;
+        }
+        if (waitpid(s->redis_pid, NULL, WNOHANG) == s->redis_pid)
+            break; /* it died: most likely the port was taken meanwhile */
+        ff_sleep_ms(10);
+    }
+    ff_reap(s->redis_pid, SIGKILL, 1000);
+    s->redis_pid = 0;
+    return -1;
+}
+
 int ff_stack_start_redis(ff_stack_t *s, const char *const *extra)
 {
+    size_t n = 0;
+    for (; extra && extra[n] && n + 1 < FF_ARRAY_LEN(s->redis_args); n++)
+        s->redis_args[n] = extra[n];
+    s->redis_args[n] = NULL;
     for (int attempt = 0; attempt < 5; attempt++) {
-        char port[16], log[600], dir[300];
-        const char *argv[32];
-        int argc = 0;
         s->redis_port = ff_free_port();
-        snprintf(port, sizeof port, "%d", s->redis_port);
-        snprintf(log, sizeof log, "%s/redis.log", s->dir);
-        snprintf(dir, sizeof dir, "%s", s->dir);
-        argv[argc++] = "/usr/bin/redis-server";
-        argv[argc++] = "--port";
-        argv[argc++] = port;
-        argv[argc++] = "--bind";
-        argv[argc++] = "127.0.0.1";
-        argv[argc++] = "--dir";
-        argv[argc++] = dir;
-        argv[argc++] = "--save";
-        argv[argc++] = "";
-        argv[argc++] = "--appendonly";
-        argv[argc++] = "no";
-        for (int i = 0; extra && extra[i] && argc < 30; i++)
-            argv[argc++] = extra[i];
-        argv[argc] = NULL;
-        s->redis_pid = ff_spawn(argv, NULL, log);
-        if (s->redis_pid < 0)
-            return -1;
-        for (int i = 0; i < 500; i++) {
-            if (redis_ping(s->redis_port)) {
-                snprintf(s->redis_url, sizeof s->redis_url, "redis://127.0.0.1:%d/0",
-                         s->redis_port);
-                return 0;
-            }
-            if (waitpid(s->redis_pid, NULL, WNOHANG) == s->redis_pid)
-                break; /* it died: most likely the port was taken meanwhile */
-            ff_sleep_ms(10);
-        }
-        ff_reap(s->redis_pid, SIGKILL, 1000);
-        s->redis_pid = 0;
+        if (launch_redis(s) == 0)
+            return 0;
     }
     return -1;
+}
+
+int ff_stack_restart_redis(ff_stack_t *s)
+{
+    return launch_redis(s);
 }
 
 int ff_stack_stop_redis(ff_stack_t *s)

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#define FF_STACK_MAX_PROCS 16
+#define FF_STACK_MAX_PROCS 128
 
 typedef struct ff_stack_proc_s {
     pid_t pid;
@@ -18,6 +18,7 @@ typedef struct ff_stack_s {
     char bin_dir[512];   /* where footfall and footfall-<proc> live */
     pid_t redis_pid;
     int redis_port;
+    const char *redis_args[16]; /* the extra arguments it was started with */
     char redis_url[128];
     pid_t broker_pid;
     char bootstrap[256];
@@ -47,6 +48,9 @@ int ff_stack_init(ff_stack_t *s, const char *bin_dir);
  * Waits until it answers PING. 0 or -1. */
 int ff_stack_start_redis(ff_stack_t *s, const char *const *extra);
 int ff_stack_stop_redis(ff_stack_t *s);
+/* Starts redis-server again on the same port, directory and arguments
+ * (its AOF or RDB, if it kept one, is loaded). 0 or -1. */
+int ff_stack_restart_redis(ff_stack_t *s);
 /* footfall broker with `partitions` per topic; waits for its address. */
 int ff_stack_start_broker(ff_stack_t *s, int partitions);
 /* footfall-<name> with extra "K=V" environment entries; its log goes to

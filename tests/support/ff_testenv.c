@@ -126,33 +126,48 @@ static int partitions_of(rd_kafka_t *rk, const char *topic)
     return n;
 }
 
+static int64_t lag_with(rd_kafka_t *rk, const char *const *topics)
+{
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(16);
+    rd_kafka_topic_partition_list_t *committed;
+    int64_t lag = 0;
+    for (int t = 0; topics[t]; t++) {
+        int n = partitions_of(rk, topics[t]);
+        for (int p = 0; p < n; p++) {
+            int64_t lo = 0, hi = 0;
+            rd_kafka_query_watermark_offsets(rk, topics[t], p, &lo, &hi, 5000);
+            rd_kafka_topic_partition_list_add(parts, topics[t], p)->offset = hi;
+        }
+    }
+    committed = rd_kafka_topic_partition_list_copy(parts);
+    if (rd_kafka_committed(rk, committed, 5000) != 0) {
+        lag = -1;
+    } else {
+        for (int i = 0; i < parts->cnt; i++) {
+            int64_t c = committed->elems[i].offset < 0 ? 0 : committed->elems[i].offset;
+            lag += parts->elems[i].offset - c;
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(committed);
+    rd_kafka_topic_partition_list_destroy(parts);
+    return lag;
+}
+
+int64_t ff_env_lag(ff_env_t *env, const char *group, const char *const *topics)
+{
+    rd_kafka_t *rk = reader(env, group);
+    int64_t lag = lag_with(rk, topics);
+    rd_kafka_destroy(rk);
+    return lag;
+}
+
 void ff_env_wait_caught_up(ff_env_t *env, const char *group, const char *const *topics,
                            int timeout_ms)
 {
     rd_kafka_t *rk = reader(env, group);
     int64_t deadline = ff_mono_ms() + timeout_ms, lag = -1;
     while (ff_mono_ms() < deadline) {
-        rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(16);
-        lag = 0;
-        for (int t = 0; topics[t]; t++) {
-            int n = partitions_of(rk, topics[t]);
-            for (int p = 0; p < n; p++) {
-                int64_t lo = 0, hi = 0;
-                rd_kafka_query_watermark_offsets(rk, topics[t], p, &lo, &hi, 5000);
-                rd_kafka_topic_partition_list_add(parts, topics[t], p)->offset = hi;
-            }
-        }
-        rd_kafka_topic_partition_list_t *committed = rd_kafka_topic_partition_list_copy(parts);
-        if (rd_kafka_committed(rk, committed, 5000) != 0) {
-            lag = -1;
-        } else {
-            for (int i = 0; i < parts->cnt; i++) {
-                int64_t c = committed->elems[i].offset < 0 ? 0 : committed->elems[i].offset;
-                lag += parts->elems[i].offset - c;
-            }
-        }
-        rd_kafka_topic_partition_list_destroy(committed);
-        rd_kafka_topic_partition_list_destroy(parts);
+        lag = lag_with(rk, topics);
         if (lag == 0)
             break;
         ff_sleep_ms(200);

@@ -49,6 +49,9 @@ void ff_env_produce_raw(ff_env_t *env, const char *topic, int32_t partition, con
                         const void *value, size_t len);
 void ff_env_flush(ff_env_t *env);
 
+/* Records of `topics` (NULL-terminated) that `group` has not committed
+ * yet; -1 if it cannot tell. */
+int64_t ff_env_lag(ff_env_t *env, const char *group, const char *const *topics);
 /* Waits until `group` has committed every record of `topics` (NULL-
  * terminated): the processor is caught up and its outputs are final. */
 void ff_env_wait_caught_up(ff_env_t *env, const char *group, const char *const *topics,

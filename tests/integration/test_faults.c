@@ -1,0 +1,419 @@
+/* Exactly-once under faults: SIGKILLs, a Redis crash and a broker outage give the reference state and outputs.
+ *
+ * A retail day (tools/scenario_retail.c, fixed seed) goes through all four
+ * real processors. To make the reference reproducible, inputs are fed phase
+ * by phase (history then live; within each, shelf, web, geofence, pos) and
+ * each phase waits until its processor committed everything: what one
+ * processor reads of another's state is then the same in every run.
+ *
+ * Outputs are compared as sets keyed by trigger_id (decision_id for
+ * decisions). With a real broker a read_committed consumer never sees the
+ * records of a transaction that a SIGKILL interrupted; the embedded broker
+ * (librdkafka's mock cluster) shows them, so here a duplicate is allowed
+ * only if it is byte for byte the same record: that is what makes it safe
+ * for a consumer to deduplicate. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ff_testenv.h"
+#include "scenario.h"
+
+#define NOW_ENV "FOOTFALL_NOW=2026-11-23T12:00:00Z"
+#define NOW 1795435200000LL
+#define WAVE_SPLIT 12000 /* records sent in the first 12 s of the story: the history */
+
+enum { P_SHELF, P_WEB, P_GEO, P_POS, NPROC };
+static const char *const proc_names[NPROC] = {"shelf", "web", "geofence", "pos"};
+static const char *const proc_groups[NPROC] = {"footfall-shelf", "footfall-web",
+                                               "footfall-geofence", "footfall-pos"};
+static const char *const proc_topics[NPROC][3] = {{"shelf.events", NULL},
+                                                  {"web.events", NULL},
+                                                  {"geofence.events", "consent.events", NULL},
+                                                  {"pos.events", NULL}};
+static const char *const outputs[] = {"triggers.drive-to-store", "triggers.holdout",
+                                      "triggers.store-assist",   "triggers.conversion",
+                                      "triggers.stock-alert",    "footfall.decisions"};
+static const char *const dlqs[] = {"shelf.events.dlq", "web.events.dlq", "geofence.events.dlq",
+                                   "consent.events.dlq", "pos.events.dlq"};
+static const char *const proc_env[] = {
+    NOW_ENV,
+    "FOOTFALL_STORE_TZ=S001=+01:00,S002=+01:00,S003=-10:00",
+    "FOOTFALL_BATCH_SIZE=10",
+    "FOOTFALL_BATCH_TIMEOUT=20ms",
+    "FOOTFALL_KAFKA_SESSION_TIMEOUT_MS=3000",
+    "FOOTFALL_KAFKA_HEARTBEAT_INTERVAL_MS=500",
+    NULL,
+};
+
+/* ---- the input ------------------------------------------------------------ */
+
+typedef struct rec_s {
+    const char *topic;
+    char *key;
+    ff_buf_t value;
+} rec_t;
+
+typedef struct phase_s {
+    rec_t *recs;
+    size_t n, cap;
+} phase_t;
+
+static phase_t phases[2][NPROC];
+static ff_codec_t *input_codec;
+
+static int collect(void *opaque, ff_rec_t type, const char *key, const void *rec, int64_t at)
+{
+    int p;
+    const char *topic;
+    (void)opaque;
+    switch (type) {
+    case FF_REC_SHELF_READING: p = P_SHELF; topic = "shelf.events"; break;
+    case FF_REC_WEB_EVENT: p = P_WEB; topic = "web.events"; break;
+    case FF_REC_GEOFENCE_EVENT: p = P_GEO; topic = "geofence.events"; break;
+    case FF_REC_CONSENT_EVENT: p = P_GEO; topic = "consent.events"; break;
+    default: p = P_POS; topic = "pos.events"; break;
+    }
+    phase_t *ph = &phases[at < WAVE_SPLIT ? 0 : 1][p];
+    if (ph->n == ph->cap) {
+        ph->cap = ph->cap ? ph->cap * 2 : 256;
+        ph->recs = realloc(ph->recs, ph->cap * sizeof(rec_t));
+    }
+    rec_t *r = &ph->recs[ph->n++];
+    r->topic = topic;
+    r->key = strdup(key);
+    ff_buf_init(&r->value);
+    ff_codec_encode(input_codec, type, rec, &r->value);
+    return 0;
+}
+
+static void make_input(void)
+{
+    char err[256];
+    ff_scenario_opts_t o;
+    memset(phases, 0, sizeof phases);
+    input_codec = ff_codec_new(err, sizeof err);
+    cr_assert_not_null(input_codec, "%s", err);
+    ff_scenario_defaults("retail-day", &o, NOW);
+    o.seed = 11;
+    o.customers = 1000;
+    o.start_ms = NOW - o.span_ms;
+    cr_assert_gt(ff_scenario_run("retail-day", &o, collect, NULL), 3000);
+}
+
+static void free_input(void)
+{
+    for (int w = 0; w < 2; w++)
+        for (int p = 0; p < NPROC; p++) {
+            for (size_t i = 0; i < phases[w][p].n; i++) {
+                free(phases[w][p].recs[i].key);
+                ff_buf_term(&phases[w][p].recs[i].value);
+            }
+            free(phases[w][p].recs);
+        }
+    ff_codec_destroy(input_codec);
+}
+
+/* ---- a run ---------------------------------------------------------------- */
+
+typedef enum { RUN_PLAIN, RUN_KILLS, RUN_REDIS_CRASH, RUN_BROKER_DOWN } run_kind_t;
+
+typedef struct run_s {
+    ff_env_t env;
+    int proc[NPROC];    /* index in the stack of each processor's current instance */
+    int kills[NPROC];   /* SIGKILLs that hit a processor with work left */
+    char *outputs;      /* sorted "topic id hex(value)" lines, one per distinct record */
+    char *state;        /* sorted dump of every Redis key */
+    int duplicates;     /* records seen more than once (identical) */
+} run_t;
+
+static bool log_has(run_t *r, int p, const char *needle)
+{
+    char *log = ff_env_proc_log(&r->env, r->proc[p]);
+    bool yes = strstr(log, needle) != NULL;
+    free(log);
+    return yes;
+}
+
+static void wait_assigned(run_t *r, int p)
+{
+    for (int i = 0; i < 600 && !log_has(r, p, "\"event\":\"kafka.assign\""); i++)
+        ff_sleep_ms(50);
+}
+
+static void kill_and_restart(run_t *r, int p, ff_rng_t *rng)
+{
+    wait_assigned(r, p);
+    ff_sleep_ms(20 + (int64_t)ff_rng_below(rng, 180));
+    if (ff_env_lag(&r->env, proc_groups[p], proc_topics[p]) > 0)
+        r->kills[p]++;
+    ff_env_proc_stop(&r->env, r->proc[p], SIGKILL);
+    r->proc[p] = ff_env_proc(&r->env, proc_names[p], proc_env);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void dump_state(run_t *r)
+{
+    ff_buf_t lines;
+    char **keys;
+    size_t nkeys = 0;
+    redisReply *all = ff_env_redis(&r->env, "KEYS ff:*");
+    ff_buf_init(&lines);
+    keys = calloc(all->elements + 1, sizeof(char *));
+    for (size_t i = 0; i < all->elements; i++) {
+        const char *k = all->element[i]->str;
+        size_t kl = strlen(k);
+        /* Stored outputs depend on where batches started: not state. */
+        if (kl > 4 && !strcmp(k + kl - 4, ":out"))
+            continue;
+        keys[nkeys++] = strdup(k);
+    }
+    freeReplyObject(all);
+    qsort(keys, nkeys, sizeof(char *), cmp_str);
+    for (size_t i = 0; i < nkeys; i++) {
+        redisReply *t = ff_env_redis(&r->env, "TYPE %s", keys[i]);
+        ff_buf_printf(&lines, "%s [%s]", keys[i], t->str);
+        if (!strcmp(t->str, "hash") || !strcmp(t->str, "set")) {
+            redisReply *v = ff_env_redis(&r->env, !strcmp(t->str, "hash") ? "HGETALL %s"
+                                                                          : "SMEMBERS %s",
+                                         keys[i]);
+            size_t step = !strcmp(t->str, "hash") ? 2 : 1;
+            char **items = calloc(v->elements / step + 1, sizeof(char *));
+            for (size_t k = 0; k < v->elements; k += step)
+                items[k / step] = step == 2 ? ff_asprintf("%s=%s", v->element[k]->str,
+                                                          v->element[k + 1]->str)
+                                            : strdup(v->element[k]->str);
+            qsort(items, v->elements / step, sizeof(char *),
+                  cmp_str);
+            for (size_t k = 0; k < v->elements / step; k++) {
+                ff_buf_printf(&lines, " %s", items[k]);
+                free(items[k]);
+            }
+            free(items);
+            freeReplyObject(v);
+        } else if (strstr(keys[i], ":demand:")) {
+            redisReply *v = ff_env_redis(&r->env, "PFCOUNT %s", keys[i]);
+            ff_buf_printf(&lines, " %lld", (long long)v->integer);
+            freeReplyObject(v);
+        }
+        ff_buf_putc(&lines, '\n');
+        freeReplyObject(t);
+        free(keys[i]);
+    }
+    free(keys);
+    r->state = ff_buf_detach(&lines);
+}
+
+/* The id a consumer deduplicates on: trigger_id, or decision_id. */
+static void record_id(const char *json, char *id, size_t size)
+{
+    const char *p = strstr(json, "\"trigger_id\":\"");
+    if (!p || strstr(json, "\"decision_id\":\""))
+        p = strstr(json, "\"decision_id\":\"");
+    cr_assert_not_null(p, "an id in %s", json);
+    p = strchr(p + 3, ':') + 2;
+    snprintf(id, size, "%.*s", (int)(strchr(p, '"') - p), p);
+}
+
+static void collect_outputs(run_t *r)
+{
+    char **lines = NULL;
+    size_t nlines = 0;
+    ff_buf_t out;
+    for (size_t t = 0; t < FF_ARRAY_LEN(outputs); t++) {
+        ff_msg_t *msgs;
+        size_t n = ff_env_read_all(&r->env, outputs[t], &msgs);
+        lines = realloc(lines, (nlines + n + 1) * sizeof(char *));
+        for (size_t i = 0; i < n; i++) {
+            char id[256];
+            cr_assert_not_null(msgs[i].json, "%s decodes", outputs[t]);
+            record_id(msgs[i].json, id, sizeof id);
+            lines[nlines++] = ff_asprintf("%s %s %s", outputs[t], id, msgs[i].json);
+        }
+        ff_env_msgs_free(msgs, n);
+    }
+    qsort(lines, nlines, sizeof(char *), cmp_str);
+    ff_buf_init(&out);
+    for (size_t i = 0; i < nlines; i++) {
+        if (i > 0) {
+            /* Same topic and id as the previous line: a duplicate, which
+             * must be the very same record. */
+            const char *a = lines[i - 1], *b = lines[i];
+            const char *sa = strchr(strchr(a, ' ') + 1, ' '), *sb = strchr(strchr(b, ' ') + 1, ' ');
+            if (sa - a == sb - b && !strncmp(a, b, (size_t)(sa - a))) {
+                cr_assert_str_eq(a, b, "a duplicate is identical to its first copy");
+                r->duplicates++;
+                continue;
+            }
+        }
+        ff_buf_puts(&out, lines[i]);
+        ff_buf_putc(&out, '\n');
+    }
+    for (size_t i = 0; i < nlines; i++)
+        free(lines[i]);
+    free(lines);
+    r->outputs = ff_buf_detach(&out);
+}
+
+static void run(run_t *r, run_kind_t kind, int kills_per_phase)
+{
+    static const char *const aof[] = {"--appendonly", "yes", "--appendfsync", "always", NULL};
+    ff_rng_t rng;
+    memset(r, 0, sizeof(*r));
+    ff_rng_seed(&rng, 20261123);
+    ff_env_start(&r->env, 2, kind == RUN_REDIS_CRASH ? aof : NULL);
+    for (int p = 0; p < NPROC; p++)
+        r->proc[p] = ff_env_proc(&r->env, proc_names[p], proc_env);
+    for (int w = 0; w < 2; w++) {
+        for (int p = 0; p < NPROC; p++) {
+            phase_t *ph = &phases[w][p];
+            for (size_t i = 0; i < ph->n; i++)
+                ff_env_produce_raw(&r->env, ph->recs[i].topic, -1, ph->recs[i].key,
+                                   ph->recs[i].value.data, ph->recs[i].value.len);
+            ff_env_flush(&r->env);
+            if (kind == RUN_KILLS) {
+                for (int k = 0; k < kills_per_phase; k++)
+                    kill_and_restart(r, p, &rng);
+            } else if (kind == RUN_REDIS_CRASH && w == 1 && (p == P_GEO || p == P_SHELF)) {
+                wait_assigned(r, p);
+                ff_sleep_ms(100);
+                /* A crash, not a shutdown: whatever was acknowledged is in the AOF. */
+                cr_assert_eq(ff_reap(r->env.stack.redis_pid, SIGKILL, 5000), 128 + SIGKILL);
+                ff_sleep_ms(3000);
+                cr_assert_eq(ff_stack_restart_redis(&r->env.stack), 0, "redis restarts");
+                redisFree(r->env.redis);
+                struct timeval tv = {2, 0};
+                r->env.redis = redisConnectWithTimeout("127.0.0.1", r->env.stack.redis_port, tv);
+            } else if (kind == RUN_BROKER_DOWN && w == 1 && (p == P_WEB || p == P_POS)) {
+                wait_assigned(r, p);
+                ff_sleep_ms(100);
+                kill(r->env.stack.broker_pid, SIGUSR1);
+                ff_sleep_ms(4000);
+                kill(r->env.stack.broker_pid, SIGUSR2);
+            }
+            ff_env_wait_caught_up(&r->env, proc_groups[p], proc_topics[p], 180000);
+        }
+    }
+    collect_outputs(r);
+    dump_state(r);
+    for (size_t t = 0; t < FF_ARRAY_LEN(dlqs); t++) {
+        ff_msg_t *msgs;
+        size_t n = ff_env_read_all(&r->env, dlqs[t], &msgs);
+        cr_assert_eq(n, 0, "nothing in %s", dlqs[t]);
+        ff_env_msgs_free(msgs, n);
+    }
+    for (int p = 0; p < NPROC; p++)
+        cr_assert_eq(ff_env_proc_stop(&r->env, r->proc[p], SIGTERM), 0,
+                     "footfall-%s stops cleanly", proc_names[p]);
+}
+
+static void run_free(run_t *r)
+{
+    free(r->outputs);
+    free(r->state);
+    ff_env_stop(&r->env);
+}
+
+/* Reports the first line where two dumps differ (both are written to
+ * /tmp/footfall-<what>.{ref,run} for a full diff). */
+static void expect_same(const char *what, const char *ref, const char *got)
+{
+    const char *a = ref, *b = got;
+    if (strcmp(ref, got)) {
+        char path[128];
+        FILE *fp;
+        snprintf(path, sizeof path, "/tmp/footfall-%s.ref", what[0] == 'R' ? "state" : "outputs");
+        if ((fp = fopen(path, "w"))) {
+            fputs(ref, fp);
+            fclose(fp);
+        }
+        snprintf(path, sizeof path, "/tmp/footfall-%s.run", what[0] == 'R' ? "state" : "outputs");
+        if ((fp = fopen(path, "w"))) {
+            fputs(got, fp);
+            fclose(fp);
+        }
+    }
+    while (*a && *b) {
+        const char *ea = strchr(a, '\n'), *eb = strchr(b, '\n');
+        size_t la = ea ? (size_t)(ea - a) : strlen(a), lb = eb ? (size_t)(eb - b) : strlen(b);
+        cr_assert(la == lb && !strncmp(a, b, la), "%s differ:\n  reference: %.*s\n  this run:  %.*s",
+                  what, (int)FF_MIN(la, 600), a, (int)FF_MIN(lb, 600), b);
+        a += la + (ea ? 1 : 0);
+        b += lb + (eb ? 1 : 0);
+    }
+    cr_assert(!*a && !*b, "%s differ in length: reference has %s more", what,
+              *a ? "lines" : "no lines");
+}
+
+static void counts(const run_t *r, int *records, int *triggers)
+{
+    *records = *triggers = 0;
+    for (const char *p = r->outputs; (p = strchr(p, '\n')); p++)
+        (*records)++;
+    for (const char *p = r->outputs; (p = strstr(p, "triggers.")); p++)
+        (*triggers)++;
+}
+
+TestSuite(faults, .init = make_input, .fini = free_input, .timeout = 900);
+
+Test(faults, sigkill_at_a_dozen_points_per_processor_changes_nothing)
+{
+    run_t ref, crash;
+    const char *env_kills = getenv("FF_CRASH_KILLS");
+    int per_phase = env_kills ? atoi(env_kills) : 6, records, triggers;
+
+    run(&ref, RUN_PLAIN, 0);
+    counts(&ref, &records, &triggers);
+    cr_assert_gt(records, 500, "the story produced outputs (%d)", records);
+    ff_env_stop(&ref.env); /* keep only the dumps */
+    run(&crash, RUN_KILLS, per_phase);
+    for (int p = 0; p < NPROC; p++) {
+        cr_log_info("footfall-%s: %d SIGKILLs with work left", proc_names[p], crash.kills[p]);
+        cr_assert_geq(crash.kills[p], 2 * per_phase * 2 / 3,
+                      "footfall-%s was killed mid-stream %d times", proc_names[p],
+                      crash.kills[p]);
+    }
+    expect_same("Redis states", ref.state, crash.state);
+    expect_same("outputs", ref.outputs, crash.outputs);
+    cr_log_info("%d distinct outputs, %d duplicates (identical) from killed transactions",
+                records, crash.duplicates);
+    free(ref.outputs);
+    free(ref.state);
+    run_free(&crash);
+}
+
+Test(faults, a_redis_crash_and_restart_from_its_aof_changes_nothing)
+{
+    run_t ref, faulty;
+    run(&ref, RUN_PLAIN, 0);
+    ff_env_stop(&ref.env);
+    run(&faulty, RUN_REDIS_CRASH, 0);
+    expect_same("Redis states", ref.state, faulty.state);
+    expect_same("outputs", ref.outputs, faulty.outputs);
+    char *log = ff_env_proc_log(&faulty.env, faulty.proc[P_GEO]);
+    cr_assert(strstr(log, "\"event\":\"outage.pause\""), "the outage paused consumption");
+    cr_assert(strstr(log, "\"event\":\"outage.resume\""), "and consumption resumed");
+    free(log);
+    free(ref.outputs);
+    free(ref.state);
+    run_free(&faulty);
+}
+
+Test(faults, a_broker_outage_changes_nothing)
+{
+    run_t ref, faulty;
+    run(&ref, RUN_PLAIN, 0);
+    ff_env_stop(&ref.env);
+    run(&faulty, RUN_BROKER_DOWN, 0);
+    expect_same("Redis states", ref.state, faulty.state);
+    expect_same("outputs", ref.outputs, faulty.outputs);
+    free(ref.outputs);
+    free(ref.state);
+    run_free(&faulty);
+}
