@@ -36,6 +36,13 @@ void ff_env_start(ff_env_t *env, int partitions, const char *const *redis_args)
 
 void ff_env_stop(ff_env_t *env)
 {
+    for (size_t i = 0; i < FF_ARRAY_LEN(env->lag_readers); i++) {
+        if (env->lag_readers[i].rk)
+            rd_kafka_destroy(env->lag_readers[i].rk);
+        free(env->lag_readers[i].group);
+        env->lag_readers[i].rk = NULL;
+        env->lag_readers[i].group = NULL;
+    }
     if (env->producer) {
         rd_kafka_flush(env->producer, 2000);
         rd_kafka_destroy(env->producer);
@@ -155,10 +162,14 @@ static int64_t lag_with(rd_kafka_t *rk, const char *const *topics)
 
 int64_t ff_env_lag(ff_env_t *env, const char *group, const char *const *topics)
 {
-    rd_kafka_t *rk = reader(env, group);
-    int64_t lag = lag_with(rk, topics);
-    rd_kafka_destroy(rk);
-    return lag;
+    size_t i;
+    for (i = 0; i < FF_ARRAY_LEN(env->lag_readers) && env->lag_readers[i].group; i++)
+        if (!strcmp(env->lag_readers[i].group, group))
+            return lag_with(env->lag_readers[i].rk, topics);
+    cr_assert_lt(i, FF_ARRAY_LEN(env->lag_readers), "too many groups");
+    env->lag_readers[i].group = ff_strdup(group);
+    env->lag_readers[i].rk = reader(env, group);
+    return lag_with(env->lag_readers[i].rk, topics);
 }
 
 void ff_env_wait_caught_up(ff_env_t *env, const char *group, const char *const *topics,

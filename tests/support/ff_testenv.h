@@ -15,6 +15,10 @@ typedef struct ff_env_s {
     rd_kafka_t *producer;
     redisContext *redis;
     ff_arena_t arena;
+    struct {
+        char *group;
+        rd_kafka_t *rk;
+    } lag_readers[8]; /* one client per group, kept: lag checks must be quick */
 } ff_env_t;
 
 /* One record read back from a topic. */
