@@ -19,7 +19,7 @@ CFLAGS_BASE = -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -g $(OPT) \
               -Wall -Wextra -Wstrict-prototypes -Wwrite-strings -Wshadow \
               -Wno-missing-field-initializers -MMD -MP \
               -Wno-format-truncation \
-              -Icommon -I$(BUILD)/gen
+              -Icommon -Iprocessors -I$(BUILD)/gen
 ifneq ($(WERROR),)
 CFLAGS_BASE += -Werror
 endif

@@ -535,3 +535,12 @@ int ff_conf_check_log_level(const char *value, char *errstr, size_t errstr_size)
     snprintf(errstr, errstr_size, "expected debug, info, warn, error or off");
     return -1;
 }
+
+int ff_conf_check_triggers(const char *value, char *errstr, size_t errstr_size)
+{
+    if (!strcmp(value, "on") || !strcmp(value, "off") || !strcmp(value, "replayed") ||
+        (!strncmp(value, "shadow:", 7) && value[7]))
+        return 0;
+    snprintf(errstr, errstr_size, "expected on, off, replayed or shadow:TOPIC");
+    return -1;
+}

@@ -95,6 +95,7 @@ int ff_conf_check_redis_url(const char *value, char *errstr, size_t errstr_size)
 int ff_conf_check_tz_map(const char *value, char *errstr, size_t errstr_size);
 int ff_conf_check_tz(const char *value, char *errstr, size_t errstr_size);
 int ff_conf_check_log_level(const char *value, char *errstr, size_t errstr_size);
+int ff_conf_check_triggers(const char *value, char *errstr, size_t errstr_size);
 
 /* Parses "+05:30" / "-08:00" / "Z" into minutes east of UTC; -1 if bad. */
 int ff_tz_parse(const char *s, int *minutes);

@@ -213,6 +213,28 @@ void ff_customer_parse(ff_ent_t *e, const ff_customer_read_t *rd, ff_customer_t 
         each_pair(ff_ent_reply(e, rd->profile_cmd), on_profile, cx);
 }
 
+void ff_customer_take(ff_customer_t *c, const char *suffix, const redisReply *reply)
+{
+    static const struct {
+        const char *name;
+        void (*fn)(parse_ctx_t *, const char *, const char *);
+    } parts[] = {{"cart", on_cart},       {"bought", on_bought}, {"visits", on_visit},
+                 {"consent", on_consent}, {"offers", on_offer},  {"profile", on_profile}};
+    parse_ctx_t ctx = {c, 0};
+    if (!strncmp(suffix, "intent:", 7)) {
+        ctx.day = strtoll(suffix + 7, NULL, 10);
+        each_pair(reply, on_intent, &ctx);
+        return;
+    }
+    if (!strcmp(suffix, "conv")) {
+        each_pair(reply, on_conv, &ctx); /* after the offers */
+        return;
+    }
+    for (size_t i = 0; i < FF_ARRAY_LEN(parts); i++)
+        if (!strcmp(suffix, parts[i].name))
+            each_pair(reply, parts[i].fn, &ctx);
+}
+
 /* ---- changes ------------------------------------------------------------------ */
 
 static char *fmt_i64(ff_ent_t *e, int64_t v)

@@ -38,6 +38,10 @@ void ff_customer_read(ff_ent_t *e, ff_customer_read_t *rd, unsigned parts, int64
                       int64_t intent_window_ms);
 /* Fills c (already initialised) from the replies of that round. */
 void ff_customer_parse(ff_ent_t *e, const ff_customer_read_t *rd, ff_customer_t *c);
+/* Fills c from the HGETALL reply of one of the customer's keys, named by
+ * what follows "{c:ID}:" ("intent:20780", "cart", "offers", …). Unknown
+ * names are ignored. For tools that read keys themselves. */
+void ff_customer_take(ff_customer_t *c, const char *suffix, const redisReply *reply);
 
 /* ---- changes: each updates c and records the write ------------------------- */
 

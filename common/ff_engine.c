@@ -8,6 +8,7 @@
 
 #include "ff_embedded.h"
 #include "ff_log.h"
+#include "ff_proc.h"
 
 /* How often an entity may lose a guard race in one batch before the batch
  * fails (and is retried after a backoff). */
@@ -253,6 +254,14 @@ void ff_ent_hincrby(ff_ent_t *e, const char *key, const char *field, int64_t by)
     ff_ent_op(e, "HINCRBY", key, 2, args, NULL);
 }
 
+void ff_ent_hincrby_z(ff_ent_t *e, const char *key, const char *field, int64_t by)
+{
+    char num[24];
+    const char *args[2] = {field, num};
+    snprintf(num, sizeof num, "%lld", (long long)by);
+    ff_ent_op(e, "HINCRBYZ", key, 2, args, NULL);
+}
+
 void ff_ent_hdel(ff_ent_t *e, const char *key, const char *field)
 {
     const char *args[1] = {field};
@@ -299,8 +308,22 @@ static void link_output(ff_event_t *ev, ff_output_t *o)
     ev->outputs_tail = &o->next;
 }
 
-void ff_ent_emit(ff_ent_t *e, ff_event_t *ev, const char *topic, const char *key, ff_rec_t type,
-                 const void *rec, int label)
+ff_triggers_mode_t ff_triggers_mode(const char *value, const char **shadow_topic)
+{
+    *shadow_topic = NULL;
+    if (!strcmp(value, "off"))
+        return FF_TRIGGERS_OFF;
+    if (!strcmp(value, "replayed"))
+        return FF_TRIGGERS_REPLAYED;
+    if (!strncmp(value, "shadow:", 7)) {
+        *shadow_topic = value + 7;
+        return FF_TRIGGERS_SHADOW;
+    }
+    return FF_TRIGGERS_ON;
+}
+
+static void emit_raw(ff_ent_t *e, ff_event_t *ev, const char *topic, const char *key,
+                     ff_rec_t type, const void *rec, int label)
 {
     ff_buf_t *b = &e->engine->scratch;
     ff_output_t *o = ff_arena_alloc(e->arena, sizeof(*o));
@@ -313,6 +336,88 @@ void ff_ent_emit(ff_ent_t *e, ff_event_t *ev, const char *topic, const char *key
     o->value = ff_arena_strndup(e->arena, b->data, b->len);
     o->label = label;
     link_output(ev, o);
+}
+
+/* Triggers off: the decision that stands for a trigger that was not sent. */
+static void replay_decision(ff_ent_t *e, ff_event_t *ev, const char *topic, ff_rec_t type,
+                            const void *rec)
+{
+    const ff_route_t *r = &e->engine->opts.route;
+    ff_decision_t d = {
+        .processor = r->processor,
+        .outcome = FF_OUTCOME_SUPPRESSED,
+        .reason = FF_REASON_REPLAY,
+        .detail = ff_arena_printf(e->arena, "triggers off: not sent to %s", topic),
+        .source_topic = ev->topic,
+        .source_partition = ev->partition,
+        .source_offset = ev->offset,
+        .source_event_id = ev->event_id,
+        .ts = ev->ts,
+        .replayed = true,
+    };
+    switch (type) {
+    case FF_REC_DRIVE_TO_STORE_OFFER: {
+        const ff_offer_t *o = rec;
+        d.rule = ff_offer_kind_name(o->kind);
+        d.trigger_id = o->trigger_id;
+        d.customer_id = o->customer_id;
+        d.store_id = o->store_id;
+        break;
+    }
+    case FF_REC_STORE_ASSIST: {
+        const ff_store_assist_t *a = rec;
+        d.rule = "STORE_ASSIST";
+        d.trigger_id = a->trigger_id;
+        d.customer_id = a->customer_id;
+        d.store_id = a->store_id;
+        break;
+    }
+    case FF_REC_STOCK_ALERT: {
+        const ff_stock_alert_t *a = rec;
+        d.rule = "STOCK_ALERT";
+        d.trigger_id = a->trigger_id;
+        d.store_id = a->store_id;
+        break;
+    }
+    case FF_REC_OFFER_CONVERSION: {
+        const ff_conversion_t *c = rec;
+        d.rule = "CONVERSION";
+        d.trigger_id = c->trigger_id;
+        d.customer_id = c->customer_id;
+        d.store_id = c->store_id;
+        break;
+    }
+    default:
+        return;
+    }
+    d.decision_id = ff_arena_printf(e->arena, "%s:decision", d.trigger_id);
+    emit_raw(e, ev, r->decisions_topic, d.customer_id ? d.customer_id : d.store_id,
+             FF_REC_DECISION, &d, FF_LABEL_SUPPRESSED + FF_REASON_REPLAY);
+}
+
+void ff_ent_emit(ff_ent_t *e, ff_event_t *ev, const char *topic, const char *key, ff_rec_t type,
+                 const void *rec, int label)
+{
+    const ff_route_t *r = &e->engine->opts.route;
+    switch (r->mode) {
+    case FF_TRIGGERS_SHADOW:
+        emit_raw(e, ev, r->shadow_topic, key, type, rec, label);
+        return;
+    case FF_TRIGGERS_OFF:
+        if (type == FF_REC_DECISION) {
+            ff_decision_t d = *(const ff_decision_t *)rec;
+            if (d.outcome == FF_OUTCOME_FIRED)
+                return;
+            d.replayed = true;
+            emit_raw(e, ev, topic, key, type, &d, label);
+        } else if (label != FF_LABEL_HOLDOUT) {
+            /* A withheld offer is already told by its HOLDOUT decision. */
+            replay_decision(e, ev, topic, type, rec);
+        }
+        return;
+    default:
+        emit_raw(e, ev, topic, key, type, rec, label);
+    }
 }
 
 /* ---- stored outputs -------------------------------------------------------- */

@@ -71,12 +71,31 @@ typedef struct ff_engine_ops_s {
     void (*forget)(void *proc, ff_ent_t *e);
 } ff_engine_ops_t;
 
+/* Where outputs go (the `triggers` setting). */
+typedef enum {
+    FF_TRIGGERS_ON = 0,   /* as the processor emits them */
+    FF_TRIGGERS_OFF,      /* no trigger: a SUPPRESSED/REPLAY decision in its place */
+    FF_TRIGGERS_REPLAYED, /* sent, marked replayed=true (the processor sets the flag) */
+    FF_TRIGGERS_SHADOW,   /* everything to one shadow topic */
+} ff_triggers_mode_t;
+
+typedef struct ff_route_s {
+    ff_triggers_mode_t mode;
+    const char *shadow_topic;    /* FF_TRIGGERS_SHADOW */
+    const char *decisions_topic; /* FF_TRIGGERS_OFF: where REPLAY decisions go */
+    const char *processor;       /* "footfall-geofence", in those decisions */
+} ff_route_t;
+
+/* Reads the `triggers` setting ("on", "off", "replayed", "shadow:TOPIC"). */
+ff_triggers_mode_t ff_triggers_mode(const char *value, const char **shadow_topic);
+
 typedef struct ff_engine_opts_s {
     const char *prefix;          /* state.prefix: "ff" */
     size_t state_size;           /* bytes of per-entity processor state */
     bool cache_applied;          /* the processor is the only writer of its entities */
     size_t cache_max;            /* entries of the applied cache */
     int64_t outcome_ttl_ms;      /* how long stored outputs outlive their write */
+    ff_route_t route;
 } ff_engine_opts_t;
 
 typedef struct ff_engine_stats_s {
@@ -142,6 +161,9 @@ void ff_ent_hsetf(ff_ent_t *e, const char *key, const char *field, const char *f
     FF_PRINTF(4, 5);
 void ff_ent_hset_i64(ff_ent_t *e, const char *key, const char *field, int64_t v);
 void ff_ent_hincrby(ff_ent_t *e, const char *key, const char *field, int64_t by);
+/* HINCRBY that removes the field when it reaches 0: a counter whose zero
+ * looks the same however the increments were batched. */
+void ff_ent_hincrby_z(ff_ent_t *e, const char *key, const char *field, int64_t by);
 void ff_ent_hdel(ff_ent_t *e, const char *key, const char *field);
 void ff_ent_del(ff_ent_t *e, const char *key);
 void ff_ent_pexpire(ff_ent_t *e, const char *key, int64_t ms);
@@ -152,7 +174,9 @@ void ff_ent_guard(ff_ent_t *e, const char *key, const char *field, const char *e
 ff_rpipe_t *ff_ent_side_pipe(ff_ent_t *e);
 
 /* Encodes rec as a record of type `type` to topic with key, appending it to
- * ev's outputs. */
+ * ev's outputs, as the route says: unchanged, to the shadow topic, or (with
+ * triggers off) a trigger becomes a REPLAY decision and a FIRED decision is
+ * left out (the REPLAY one says what would have fired). */
 void ff_ent_emit(ff_ent_t *e, ff_event_t *ev, const char *topic, const char *key, ff_rec_t type,
                  const void *rec, int label);
 

@@ -57,8 +57,14 @@ struct ff_loop_s {
     int64_t batch_timeout;
     int64_t backoff_initial, backoff_max, backoff;
     bool paused;
+    bool plain_commit;
     int assigned;
     bool redis_ok;
+    ff_bound_t *bounds; /* NULL: subscribe to the inputs as a group member */
+    size_t nbounds;
+    ff_loop_progress_fn progress;
+    void *progress_opaque;
+    int64_t last_progress;
     uint64_t rounds_at_start; /* engine rounds when the batch in hand started */
     ff_loop_stats_t stats;
     int64_t last_err_log;
@@ -125,8 +131,6 @@ static int make_consumer(ff_loop_t *loop, char *errstr, size_t errstr_size)
         NULL,
     };
     rd_kafka_conf_t *kconf;
-    rd_kafka_topic_partition_list_t *topics;
-    rd_kafka_resp_err_t err;
 
     kconf = ff_kafka_conf(loop->conf, defaults, forced, errstr, errstr_size);
     if (!kconf)
@@ -137,6 +141,32 @@ static int make_consumer(ff_loop_t *loop, char *errstr, size_t errstr_size)
     if (!loop->consumer)
         return -1;
     rd_kafka_poll_set_consumer(loop->consumer);
+    loop->assigned = 0;
+    return 0;
+}
+
+/* Joins the group's subscription, or assigns a bounded loop's partitions
+ * at their positions. */
+static int start_consuming(ff_loop_t *loop, char *errstr, size_t errstr_size)
+{
+    rd_kafka_topic_partition_list_t *topics;
+    rd_kafka_resp_err_t err;
+    if (loop->bounds) {
+        topics = rd_kafka_topic_partition_list_new((int)loop->nbounds + 1);
+        for (size_t i = 0; i < loop->nbounds; i++)
+            if (loop->bounds[i].position < loop->bounds[i].end)
+                rd_kafka_topic_partition_list_add(topics, loop->bounds[i].topic,
+                                                  loop->bounds[i].partition)
+                    ->offset = loop->bounds[i].position;
+        err = rd_kafka_assign(loop->consumer, topics);
+        loop->assigned = topics->cnt;
+        rd_kafka_topic_partition_list_destroy(topics);
+        if (err) {
+            snprintf(errstr, errstr_size, "assign: %s", rd_kafka_err2str(err));
+            return -1;
+        }
+        return 0;
+    }
     topics = rd_kafka_topic_partition_list_new((int)loop->def->ninputs);
     for (size_t i = 0; i < loop->def->ninputs; i++)
         rd_kafka_topic_partition_list_add(topics, loop->inputs[i].topic, RD_KAFKA_PARTITION_UA);
@@ -146,8 +176,63 @@ static int make_consumer(ff_loop_t *loop, char *errstr, size_t errstr_size)
         snprintf(errstr, errstr_size, "subscribe: %s", rd_kafka_err2str(err));
         return -1;
     }
-    loop->assigned = 0;
     return 0;
+}
+
+void ff_loop_set_bounds(ff_loop_t *loop, ff_bound_t *bounds, size_t n)
+{
+    loop->bounds = bounds;
+    loop->nbounds = n;
+}
+
+void ff_loop_set_progress(ff_loop_t *loop, ff_loop_progress_fn fn, void *opaque)
+{
+    loop->progress = fn;
+    loop->progress_opaque = opaque;
+}
+
+static ff_bound_t *bound_of(ff_loop_t *loop, const char *topic, int32_t partition)
+{
+    for (size_t i = 0; i < loop->nbounds; i++)
+        if (loop->bounds[i].partition == partition && !strcmp(loop->bounds[i].topic, topic))
+            return &loop->bounds[i];
+    return NULL;
+}
+
+static bool bounds_done(const ff_loop_t *loop)
+{
+    for (size_t i = 0; i < loop->nbounds; i++)
+        if (loop->bounds[i].position < loop->bounds[i].end)
+            return false;
+    return true;
+}
+
+/* A bounded loop keeps only records before their partition's end; at the
+ * end it stops fetching that partition. Returns false to drop rkm. */
+static bool within_bounds(ff_loop_t *loop, rd_kafka_message_t *rkm)
+{
+    ff_bound_t *b;
+    if (!loop->bounds)
+        return true;
+    b = bound_of(loop, rd_kafka_topic_name(rkm->rkt), rkm->partition);
+    if (b && rkm->offset < b->end)
+        return true;
+    if (b) {
+        rd_kafka_topic_partition_list_t *one = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(one, b->topic, b->partition);
+        rd_kafka_pause_partitions(loop->consumer, one);
+        rd_kafka_topic_partition_list_destroy(one);
+    }
+    return false;
+}
+
+static void report_progress(ff_loop_t *loop, bool force)
+{
+    int64_t now = ff_mono_ms();
+    if (!loop->progress || (!force && now - loop->last_progress < 1000))
+        return;
+    loop->last_progress = now;
+    loop->progress(loop->progress_opaque, loop);
 }
 
 static int make_producer(ff_loop_t *loop, char *errstr, size_t errstr_size)
@@ -214,6 +299,7 @@ ff_loop_t *ff_loop_new(const ff_processor_t *def, void *proc, const ff_conf_t *c
     loop->backoff_max = ff_conf_int(conf, "backoff.max");
     loop->backoff = loop->backoff_initial;
     loop->redis_ok = true;
+    loop->plain_commit = ff_conf_int(conf, "offsets.plain_commit") != 0;
     ff_arena_init(&loop->arena, 256 * 1024);
     if (make_producer(loop, errstr, errstr_size) == -1 ||
         make_consumer(loop, errstr, errstr_size) == -1) {
@@ -319,6 +405,10 @@ static void fill_batch(ff_loop_t *loop)
         }
         if (rkm->err) {
             log_consumer_error(loop, rkm);
+            rd_kafka_message_destroy(rkm);
+            continue;
+        }
+        if (!within_bounds(loop, rkm)) {
             rd_kafka_message_destroy(rkm);
             continue;
         }
@@ -652,9 +742,16 @@ static txn_rc_t transact(ff_loop_t *loop, char *errstr, size_t errstr_size)
      * With a real broker this repeats what the transaction committed; the
      * embedded broker (librdkafka's mock cluster) ignores transactional
      * offset commits, and without this a restart would re-read from zero. */
-    rd_kafka_resp_err_t cerr = rd_kafka_commit(loop->consumer, offsets, 0);
-    if (cerr)
-        ff_debug("kafka.commit", "plain offset commit: %s", rd_kafka_err2str(cerr));
+    if (loop->plain_commit) {
+        rd_kafka_resp_err_t cerr = rd_kafka_commit(loop->consumer, offsets, 0);
+        if (cerr)
+            ff_debug("kafka.commit", "plain offset commit: %s", rd_kafka_err2str(cerr));
+    }
+    for (int i = 0; loop->bounds && i < offsets->cnt; i++) {
+        ff_bound_t *b = bound_of(loop, offsets->elems[i].topic, offsets->elems[i].partition);
+        if (b && offsets->elems[i].offset > b->position)
+            b->position = offsets->elems[i].offset;
+    }
     rd_kafka_topic_partition_list_destroy(offsets);
     return TXN_OK;
 }
@@ -676,7 +773,8 @@ static int restart_clients(ff_loop_t *loop, char *errstr, size_t errstr_size)
     loop->paused = false;
     ff_engine_forget(loop->engine);
     if (make_producer(loop, errstr, errstr_size) == -1 ||
-        make_consumer(loop, errstr, errstr_size) == -1)
+        make_consumer(loop, errstr, errstr_size) == -1 ||
+        start_consuming(loop, errstr, errstr_size) == -1)
         return -1;
     return 0;
 }
@@ -703,6 +801,11 @@ int ff_loop_run(ff_loop_t *loop)
 {
     char errstr[512];
 
+    if (start_consuming(loop, errstr, sizeof errstr) == -1) {
+        ff_error("kafka.start", "%s", errstr);
+        return -1;
+    }
+
     while (!ff_stop_requested || loop->nitems) {
         if (loop->revoked) {
             drop_batch(loop);
@@ -716,9 +819,10 @@ int ff_loop_run(ff_loop_t *loop)
             continue;
         }
         if (!loop->nitems) {
-            if (ff_stop_requested)
+            if (ff_stop_requested || (loop->bounds && bounds_done(loop)))
                 break;
             fill_batch(loop);
+            report_progress(loop, false);
             if (!loop->nitems)
                 continue;
         }
@@ -756,6 +860,7 @@ int ff_loop_run(ff_loop_t *loop)
             loop->stats.batches++;
             drop_batch(loop);
             outage_over(loop);
+            report_progress(loop, loop->bounds && bounds_done(loop));
             break;
         case TXN_RETRY:
             if (ff_stop_requested)
@@ -782,5 +887,6 @@ int ff_loop_run(ff_loop_t *loop)
     }
 out:
     drop_batch(loop);
+    report_progress(loop, true);
     return 0;
 }

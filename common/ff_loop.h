@@ -26,6 +26,18 @@ typedef struct ff_loop_stats_s {
 
 typedef struct ff_loop_s ff_loop_t;
 
+/* A partition read from start to end (exclusive) by a bounded loop. */
+typedef struct ff_bound_s {
+    const char *topic;
+    int32_t partition;
+    int64_t start;
+    int64_t end;
+    int64_t position; /* next offset to process; kept up to date by the loop */
+} ff_bound_t;
+
+/* Called after each committed batch (and about once a second when idle). */
+typedef void (*ff_loop_progress_fn)(void *opaque, const ff_loop_t *loop);
+
 /* A loop for processor def (with context proc) reading its inputs. Clients
  * are made here; nothing connects yet. NULL with errstr (a bad kafka.*
  * setting names its key). codec and engine are not owned. */
@@ -33,8 +45,16 @@ ff_loop_t *ff_loop_new(const ff_processor_t *def, void *proc, const ff_conf_t *c
                        ff_codec_t *codec, ff_engine_t *engine, char *errstr, size_t errstr_size);
 void ff_loop_destroy(ff_loop_t *loop);
 
-/* Runs until ff_stop_requested: finishes the batch in hand, commits it,
- * leaves the group. Returns 0 after a graceful stop, -1 on a fatal error. */
+/* Makes the loop bounded: instead of joining its group's subscription it
+ * reads exactly these partitions (assigned, not subscribed; offsets are
+ * still committed to its group.id) from position to end, then stops.
+ * The array must outlive the loop; positions are updated as batches commit. */
+void ff_loop_set_bounds(ff_loop_t *loop, ff_bound_t *bounds, size_t n);
+void ff_loop_set_progress(ff_loop_t *loop, ff_loop_progress_fn fn, void *opaque);
+
+/* Runs until ff_stop_requested (or, bounded, until every partition reached
+ * its end): finishes the batch in hand, commits it, leaves the group.
+ * Returns 0 after a graceful stop, -1 on a fatal error. */
 int ff_loop_run(ff_loop_t *loop);
 
 const ff_loop_stats_t *ff_loop_stats(const ff_loop_t *loop);

@@ -94,18 +94,87 @@ static void log_summary(ff_loop_t *loop, ff_engine_t *engine,
     ff_buf_term(&labels);
 }
 
+int ff_proc_run(const ff_processor_t *def, const ff_conf_t *conf, const ff_run_opts_t *opts,
+                char *errstr, size_t errstr_size)
+{
+    char name[64];
+    int rc, status = 1;
+    ff_codec_t *codec = NULL;
+    ff_redis_t *redis = NULL;
+    ff_engine_t *engine = NULL;
+    ff_loop_t *loop = NULL;
+    void *proc = NULL;
+    ff_run_opts_t none = {0};
+
+    if (!opts)
+        opts = &none;
+    snprintf(name, sizeof name, "footfall-%s", def->name);
+    codec = ff_codec_new(errstr, errstr_size);
+    if (!codec)
+        goto out;
+    redis = ff_redis_new(ff_conf_str(conf, "redis.url"), ff_conf_int(conf, "redis.timeout"),
+                         errstr, errstr_size);
+    if (!redis) {
+        status = 2;
+        goto out;
+    }
+    proc = def->create(conf, errstr, errstr_size);
+    if (!proc) {
+        status = 2;
+        goto out;
+    }
+    ff_engine_opts_t eopts = {
+        .prefix = ff_conf_str(conf, "state.prefix"),
+        .state_size = def->state_size,
+        .cache_applied = def->owns_state && ff_conf_int(conf, "state.cache.size") > 0,
+        .cache_max = (size_t)ff_conf_int(conf, "state.cache.size"),
+        .outcome_ttl_ms = 7 * 86400000LL,
+        .route = {
+            .decisions_topic = ff_conf_str(conf, "topic.decisions"),
+            .processor = name,
+        },
+    };
+    eopts.route.mode = ff_triggers_mode(ff_conf_str(conf, "triggers"), &eopts.route.shadow_topic);
+    engine = ff_engine_new(redis, codec, def->ops, proc, &eopts);
+    loop = ff_loop_new(def, proc, conf, codec, engine, errstr, errstr_size);
+    if (!loop) {
+        status = 2;
+        goto out;
+    }
+    if (opts->bounds)
+        ff_loop_set_bounds(loop, opts->bounds, opts->nbounds);
+    if (opts->progress)
+        ff_loop_set_progress(loop, opts->progress, opts->opaque);
+    ff_info("proc.start", "reading from %s, state in %s under prefix '%s', group %s%s%s",
+            ff_conf_str(conf, "kafka.bootstrap.servers"), ff_conf_str(conf, "redis.url"),
+            eopts.prefix, ff_conf_str(conf, "group.id"),
+            eopts.route.mode != FF_TRIGGERS_ON ? ", triggers " : "",
+            eopts.route.mode != FF_TRIGGERS_ON ? ff_conf_str(conf, "triggers") : "");
+    if (ff_redis_connect(redis, errstr, errstr_size) == -1)
+        ff_warn("redis.connect", "%s (will keep trying)", errstr);
+    rc = ff_loop_run(loop);
+    log_summary(loop, engine, redis);
+    if (opts->stats)
+        *opts->stats = *ff_loop_stats(loop);
+    status = rc == 0 ? 0 : 1;
+    ff_info("proc.stop", "stopped %s", status == 0 ? "cleanly" : "on an error");
+out:
+    ff_loop_destroy(loop);
+    ff_engine_destroy(engine);
+    if (proc)
+        def->destroy(proc);
+    ff_redis_destroy(redis);
+    ff_codec_destroy(codec);
+    return status;
+}
+
 int ff_proc_main(const ff_processor_t *def, int argc, char **argv)
 {
     static char name[64];
     char errstr[1024];
     char **rest = ff_calloc((size_t)argc + 1, sizeof(char *));
     int nrest = 0, rc, status = 1;
-    ff_conf_t *conf = NULL;
-    ff_codec_t *codec = NULL;
-    ff_redis_t *redis = NULL;
-    ff_engine_t *engine = NULL;
-    ff_loop_t *loop = NULL;
-    void *proc = NULL;
+    ff_conf_t *conf;
 
     snprintf(name, sizeof name, "footfall-%s", def->name);
     ff_log_set_name(name);
@@ -129,55 +198,14 @@ int ff_proc_main(const ff_processor_t *def, int argc, char **argv)
         status = 2;
         goto out;
     }
-    codec = ff_codec_new(errstr, sizeof errstr);
-    if (!codec) {
-        ff_error("proc.start", "schemas: %s", errstr);
-        goto out;
-    }
-    redis = ff_redis_new(ff_conf_str(conf, "redis.url"), ff_conf_int(conf, "redis.timeout"),
-                         errstr, sizeof errstr);
-    if (!redis) {
-        fprintf(stderr, "%s: %s\n", name, errstr);
-        status = 2;
-        goto out;
-    }
-    proc = def->create(conf, errstr, sizeof errstr);
-    if (!proc) {
-        fprintf(stderr, "%s: %s\n", name, errstr);
-        status = 2;
-        goto out;
-    }
-    ff_engine_opts_t opts = {
-        .prefix = ff_conf_str(conf, "state.prefix"),
-        .state_size = def->state_size,
-        .cache_applied = def->owns_state && ff_conf_int(conf, "state.cache.size") > 0,
-        .cache_max = (size_t)ff_conf_int(conf, "state.cache.size"),
-        .outcome_ttl_ms = 7 * 86400000LL,
-    };
-    engine = ff_engine_new(redis, codec, def->ops, proc, &opts);
-    loop = ff_loop_new(def, proc, conf, codec, engine, errstr, sizeof errstr);
-    if (!loop) {
-        fprintf(stderr, "%s: %s\n", name, errstr);
-        status = 2;
-        goto out;
-    }
     ff_proc_install_signals();
-    ff_info("proc.start", "reading from %s, state in %s under prefix '%s', group %s",
-            ff_conf_str(conf, "kafka.bootstrap.servers"), ff_conf_str(conf, "redis.url"),
-            opts.prefix, ff_conf_str(conf, "group.id"));
-    if (ff_redis_connect(redis, errstr, sizeof errstr) == -1)
-        ff_warn("redis.connect", "%s (will keep trying)", errstr);
-    rc = ff_loop_run(loop);
-    log_summary(loop, engine, redis);
-    status = rc == 0 ? 0 : 1;
-    ff_info("proc.stop", "stopped %s", status == 0 ? "cleanly" : "on an error");
+    errstr[0] = '\0';
+    status = ff_proc_run(def, conf, NULL, errstr, sizeof errstr);
+    if (status == 2)
+        fprintf(stderr, "%s: %s\n", name, errstr);
+    else if (status == 1 && errstr[0])
+        ff_error("proc.start", "%s", errstr);
 out:
-    ff_loop_destroy(loop);
-    ff_engine_destroy(engine);
-    if (proc)
-        def->destroy(proc);
-    ff_redis_destroy(redis);
-    ff_codec_destroy(codec);
     ff_conf_destroy(conf);
     free(rest);
     return status;

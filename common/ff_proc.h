@@ -61,6 +61,26 @@ typedef struct ff_processor_s {
  * bad setting, 1 for anything else. */
 int ff_proc_main(const ff_processor_t *def, int argc, char **argv);
 
+struct ff_bound_s;
+struct ff_loop_s;
+struct ff_loop_stats_s;
+
+/* How ff_proc_run runs (all optional). */
+typedef struct ff_run_opts_s {
+    struct ff_bound_s *bounds; /* a bounded run (footfall replay) */
+    size_t nbounds;
+    void (*progress)(void *opaque, const struct ff_loop_s *loop);
+    void *opaque;
+    struct ff_loop_stats_s *stats; /* receives the loop's counters at the end */
+} ff_run_opts_t;
+
+/* Runs processor def with the settings in conf until a stop (or the end of
+ * its bounds). Logs go through ff_log, whose name and level the caller set.
+ * Returns 0 after a graceful stop, 2 for a bad setting (errstr says which),
+ * 1 for anything else. */
+int ff_proc_run(const ff_processor_t *def, const ff_conf_t *conf, const ff_run_opts_t *opts,
+                char *errstr, size_t errstr_size);
+
 /* Set by SIGTERM and SIGINT. */
 extern volatile sig_atomic_t ff_stop_requested;
 /* Installs the handlers that set ff_stop_requested. */

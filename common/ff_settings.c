@@ -36,8 +36,12 @@ const ff_setting_t ff_settings[] = {
      "longest retry delay (the delay doubles up to this)"},
     {"input.max_future", FF_CONF_DURATION, "1d", 0, 0, FF_P_PROCS, NULL,
      "records with an event time further ahead of the clock go to the DLQ"},
-    {"triggers.replayed", FF_CONF_BOOL, "false", UNBOUNDED, FF_P_PROCS, NULL,
-     "mark every trigger replayed=true (set by footfall replay, rarely by hand)"},
+    {"triggers", FF_CONF_STR, "on", UNBOUNDED, FF_P_PROCS, ff_conf_check_triggers,
+     "on; off (no triggers: a REPLAY decision for each); replayed (sent, marked replayed=true); "
+     "shadow:TOPIC (every output to TOPIC instead)"},
+    {"offsets.plain_commit", FF_CONF_BOOL, "true", UNBOUNDED, FF_P_PROCS, NULL,
+     "also commit offsets outside the transaction (needed by the embedded broker; redundant "
+     "but harmless on Kafka)"},
     {"state.cache.size", FF_CONF_INT, "200000", 0, 100000000, FF_P_SHELF, NULL,
      "entries of state a processor that owns its keys keeps in memory (0: none)"},
 

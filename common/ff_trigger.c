@@ -27,7 +27,7 @@ int ff_trigger_conf_init(ff_trigger_conf_t *t, const ff_conf_t *conf, const char
     t->topic_decisions = ff_conf_str(conf, "topic.decisions");
     t->code_salt = ff_conf_str(conf, "offer.code.salt");
     t->offer_ttl_ms = ff_conf_int(conf, "offer.ttl");
-    t->replayed = ff_conf_int(conf, "triggers.replayed") != 0;
+    t->replayed = !strcmp(ff_conf_str(conf, "triggers"), "replayed");
     return 0;
 }
 

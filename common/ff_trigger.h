@@ -20,7 +20,7 @@ typedef struct ff_trigger_conf_s {
     const char *topic_decisions; /* topic.decisions */
     const char *code_salt;       /* offer.code.salt */
     int64_t offer_ttl_ms;        /* offer.ttl */
-    bool replayed;               /* triggers.replayed */
+    bool replayed;               /* triggers=replayed */
 } ff_trigger_conf_t;
 
 /* Reads the settings every customer processor shares; 0, or -1 with errstr. */

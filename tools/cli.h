@@ -10,6 +10,8 @@ int cmd_broker(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_tail(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_state(int argc, char **argv);
 
 /* Parses settings and the subcommand's own flags (is_own: see
  * ff_conf_from_args). Prints help (via help()) and returns 1 for --help,

@@ -1,4 +1,4 @@
-/* footfall: the operator CLI: demo, broker, gen, tail. */
+/* footfall: the operator CLI: demo, broker, gen, tail, replay, state. */
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +14,8 @@ static const struct {
     {"broker", cmd_broker, "run the embedded Kafka broker (librdkafka's mock cluster)"},
     {"gen", cmd_gen, "produce realistic synthetic events for the input topics"},
     {"tail", cmd_tail, "decode a footfall topic and print one JSON object per record"},
+    {"replay", cmd_replay, "backfill: a processor's logic over its inputs into another state prefix"},
+    {"state", cmd_state, "show a customer's or a store's state; compare two prefixes"},
 };
 
 static void usage(FILE *fp)

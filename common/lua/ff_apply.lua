@@ -15,7 +15,8 @@
 -- ARGV: nsrc, then per source: field, expected applied ('' = none), new
 --       applied, committed floor (outcomes below it are pruned)
 --       nguard, then per guard: key index, hash field, expected ('' = absent)
---       nops, then per op: command, key index, nargs, args…
+--       nops, then per op: command, key index, nargs, args… (HINCRBYZ: HINCRBY
+--       that removes a field reaching 0, so "0" and "absent" are one state)
 --       nout, then per outcome: field, blob
 --       outcome ttl (ms)
 -- Returns {1} when applied, or {0, what, field, current} when a guard failed.
@@ -71,7 +72,13 @@ for _ = 1, nops do
   for a = 1, nargs do
     args[a] = arg()
   end
-  redis.call(cmd, KEYS[k], unpack(args))
+  if cmd == 'HINCRBYZ' then
+    if redis.call('HINCRBY', KEYS[k], args[1], args[2]) == 0 then
+      redis.call('HDEL', KEYS[k], args[1])
+    end
+  else
+    redis.call(cmd, KEYS[k], unpack(args))
+  end
 end
 
 local nout = tonumber(arg())

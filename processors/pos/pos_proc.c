@@ -116,7 +116,7 @@ static void *pos_create(const ff_conf_t *conf, char *errstr, size_t errstr_size)
     pos->ttl = trig.ttl;
     ff_trigger_conf_term(&trig);
     pos->topic_conversion = ff_conf_str(conf, "topic.conversion");
-    pos->replayed = ff_conf_int(conf, "triggers.replayed") != 0;
+    pos->replayed = !strcmp(ff_conf_str(conf, "triggers"), "replayed");
     pos->max_future = ff_conf_int(conf, "input.max_future");
     return pos;
 }

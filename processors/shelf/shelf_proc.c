@@ -327,8 +327,8 @@ static void emit_and_write(shelf_t *sh, ff_ent_t *e, shelf_ent_t *se)
         }
         delta = stock_of(&p->st) - p->orig_stock;
         if (delta) {
-            ff_ent_hincrby(e, ff_ent_key(e, "stock"), p->sku, delta);
-            ff_ent_hincrby(e, ff_ent_key(e, "catstock"), p->st.category, delta);
+            ff_ent_hincrby_z(e, ff_ent_key(e, "stock"), p->sku, delta);
+            ff_ent_hincrby_z(e, ff_ent_key(e, "catstock"), p->st.category, delta);
         }
     }
 }
@@ -403,7 +403,7 @@ static void *shelf_create(const ff_conf_t *conf, char *errstr, size_t errstr_siz
     sh->max_future = ff_conf_int(conf, "input.max_future");
     sh->intent_window = ff_conf_int(conf, "intent.window");
     sh->alert_topic = ff_conf_str(conf, "topic.stock_alert");
-    sh->replayed = ff_conf_int(conf, "triggers.replayed") != 0;
+    sh->replayed = !strcmp(ff_conf_str(conf, "triggers"), "replayed");
     sh->cache_max = (size_t)ff_conf_int(conf, "state.cache.size");
     ff_map_init(&sh->cache);
     if (sh->rules.low_percent >= sh->rules.restock_percent) {

@@ -135,7 +135,7 @@ Test(ff_config, defaults_come_from_the_table)
     cr_assert_eq(ff_conf_int(conf, "redis.timeout"), 5000, "5s in ms");
     cr_assert_eq(ff_conf_int(conf, "batch.timeout"), 20);
     cr_assert_eq(ff_conf_int(conf, "intent.window"), 7 * 86400000LL, "7d in ms");
-    cr_assert_eq(ff_conf_int(conf, "triggers.replayed"), 0);
+    cr_assert_eq(ff_conf_int(conf, "offsets.plain_commit"), 1);
     cr_assert_str_eq(ff_conf_str(conf, "log.level"), "info");
     cr_assert_eq(ff_conf_kafka_count(conf), 0, "no kafka.* property was set");
 }
@@ -334,12 +334,12 @@ Test(ff_config, booleans_accept_true_false_yes_no_1_0)
 {
     const char *truthy[] = {"true", "yes", "1"}, *falsy[] = {"false", "no", "0"};
     for (size_t i = 0; i < 3; i++) {
-        cr_assert_eq(ff_conf_set(conf, "triggers.replayed", truthy[i], "t", errstr, sizeof errstr),
+        cr_assert_eq(ff_conf_set(conf, "offsets.plain_commit", truthy[i], "t", errstr, sizeof errstr),
                      0, "%s", errstr);
-        cr_assert_eq(ff_conf_int(conf, "triggers.replayed"), 1, "%s", truthy[i]);
-        cr_assert_eq(ff_conf_set(conf, "triggers.replayed", falsy[i], "t", errstr, sizeof errstr),
+        cr_assert_eq(ff_conf_int(conf, "offsets.plain_commit"), 1, "%s", truthy[i]);
+        cr_assert_eq(ff_conf_set(conf, "offsets.plain_commit", falsy[i], "t", errstr, sizeof errstr),
                      0, "%s", errstr);
-        cr_assert_eq(ff_conf_int(conf, "triggers.replayed"), 0, "%s", falsy[i]);
+        cr_assert_eq(ff_conf_int(conf, "offsets.plain_commit"), 0, "%s", falsy[i]);
     }
 }
 
@@ -363,7 +363,7 @@ static const struct {
     {"batch.size", "0"},         {"batch.size", "abc"},    {"http.port", "70000"},
     {"redis.url", "foo"},        {"log.level", "loud"},    {"backoff.max", "11m"},
     {"intent.window", "59m"},    {"batch.timeout", "-1"},  {"redis.timeout", "5 s"},
-    {"triggers.replayed", "maybe"},
+    {"offsets.plain_commit", "maybe"},
 };
 
 Test(ff_config, bad_value_from_the_environment_names_key_value_and_variable)

@@ -100,6 +100,31 @@ void ff_env_produce(ff_env_t *env, const char *topic, int32_t partition, const c
     ff_buf_term(&b);
 }
 
+void ff_env_produce_ts(ff_env_t *env, const char *topic, int32_t partition, const char *key,
+                       const void *value, size_t len, int64_t timestamp)
+{
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        env->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA : partition),
+        RD_KAFKA_V_KEY(key, key ? strlen(key) : 0), RD_KAFKA_V_VALUE((void *)value, len),
+        RD_KAFKA_V_TIMESTAMP(timestamp), RD_KAFKA_V_END);
+    cr_assert_eq(err, 0, "produce to %s: %s", topic, rd_kafka_err2str(err));
+}
+
+const char *ff_env_kafka(ff_env_t *env)
+{
+    static char buf[320];
+    snprintf(buf, sizeof buf, "FOOTFALL_KAFKA_BOOTSTRAP_SERVERS=%s", env->stack.bootstrap);
+    return buf;
+}
+
+const char *ff_env_redis_url(ff_env_t *env)
+{
+    static char buf[200];
+    snprintf(buf, sizeof buf, "FOOTFALL_REDIS_URL=%s", env->stack.redis_url);
+    return buf;
+}
+
 void ff_env_flush(ff_env_t *env)
 {
     cr_assert_eq(rd_kafka_flush(env->producer, 10000), 0, "test records delivered");

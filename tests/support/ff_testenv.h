@@ -52,6 +52,13 @@ void ff_env_produce(ff_env_t *env, const char *topic, int32_t partition, const c
 void ff_env_produce_raw(ff_env_t *env, const char *topic, int32_t partition, const char *key,
                         const void *value, size_t len);
 void ff_env_flush(ff_env_t *env);
+/* Produces raw bytes with a record timestamp (ms). */
+void ff_env_produce_ts(ff_env_t *env, const char *topic, int32_t partition, const char *key,
+                       const void *value, size_t len, int64_t timestamp);
+/* "FOOTFALL_KAFKA_BOOTSTRAP_SERVERS=…" and "FOOTFALL_REDIS_URL=…" for a
+ * child process (static buffers). */
+const char *ff_env_kafka(ff_env_t *env);
+const char *ff_env_redis_url(ff_env_t *env);
 
 /* Records of `topics` (NULL-terminated) that `group` has not committed
  * yet; -1 if it cannot tell. */
