@@ -156,7 +156,7 @@ static size_t distinct_keys(const ff_customer_t *c, const ff_intent_conf_t *conf
 /* Scores of every SKU (or category) with counts at ts, into out[0..cap),
  * sorted best first; the caller keeps as many as it wants. */
 static size_t sku_scores(const ff_customer_t *c, const ff_intent_conf_t *conf, int64_t ts,
-                         bool thresholds, ff_candidate_t *out, size_t max)
+                         bool thresholds, bool with_bought, ff_candidate_t *out, size_t max)
 {
     const char *keys[256];
     size_t nkeys = 0, n = 0;
@@ -181,7 +181,7 @@ static size_t sku_scores(const ff_customer_t *c, const ff_intent_conf_t *conf, i
         cand.score = (double)(cand.views + conf->cart_weight * cand.adds);
         if (thresholds && cand.views < conf->sku_views && cand.adds < conf->cart_adds)
             continue;
-        if (ff_customer_bought_recently(c, conf, keys[i], ts))
+        if (!with_bought && ff_customer_bought_recently(c, conf, keys[i], ts))
             continue;
         out[n++] = cand;
     }
@@ -213,7 +213,7 @@ size_t ff_intent_candidates(const ff_customer_t *c, const ff_intent_conf_t *conf
 {
     ff_candidate_t skus[MAX_SCORED], cats[MAX_SCORED];
     /* Score everything, then keep the best: never the first few found. */
-    size_t ns = sku_scores(c, conf, ts, true, skus, MAX_SCORED);
+    size_t ns = sku_scores(c, conf, ts, true, false, skus, MAX_SCORED);
     size_t nc = category_scores(c, conf, ts, true, cats, MAX_SCORED);
     size_t n = FF_MIN(ns, max);
     memcpy(out, skus, n * sizeof(*out));
@@ -223,16 +223,28 @@ size_t ff_intent_candidates(const ff_customer_t *c, const ff_intent_conf_t *conf
     return n + nc;
 }
 
-size_t ff_intent_interests(const ff_customer_t *c, const ff_intent_conf_t *conf, int64_t ts,
-                           ff_candidate_t *out, size_t max)
+static size_t scored(const ff_customer_t *c, const ff_intent_conf_t *conf, int64_t ts,
+                     bool with_bought, ff_candidate_t *out, size_t max)
 {
     ff_candidate_t all[2 * MAX_SCORED];
-    size_t n = sku_scores(c, conf, ts, false, all, MAX_SCORED);
+    size_t n = sku_scores(c, conf, ts, false, with_bought, all, MAX_SCORED);
     n += category_scores(c, conf, ts, false, all + n, MAX_SCORED);
     qsort(all, n, sizeof(*all), cmp_candidates);
     n = FF_MIN(n, max);
     memcpy(out, all, n * sizeof(*out));
     return n;
+}
+
+size_t ff_intent_interests(const ff_customer_t *c, const ff_intent_conf_t *conf, int64_t ts,
+                           ff_candidate_t *out, size_t max)
+{
+    return scored(c, conf, ts, false, out, max);
+}
+
+size_t ff_intent_all(const ff_customer_t *c, const ff_intent_conf_t *conf, int64_t ts,
+                     ff_candidate_t *out, size_t max)
+{
+    return scored(c, conf, ts, true, out, max);
 }
 
 const char *ff_customer_preferred_store(const ff_customer_t *c, int64_t ts, int64_t window_ms)

@@ -151,6 +151,9 @@ size_t ff_intent_candidates(const ff_customer_t *c, const ff_intent_conf_t *conf
  * not it reaches a threshold (a staff heads-up lists the top few). */
 size_t ff_intent_interests(const ff_customer_t *c, const ff_intent_conf_t *conf, int64_t ts,
                            ff_candidate_t *out, size_t max);
+/* The same, bought SKUs included (for people looking at the state). */
+size_t ff_intent_all(const ff_customer_t *c, const ff_intent_conf_t *conf, int64_t ts,
+                     ff_candidate_t *out, size_t max);
 /* The preferred store at ts: most visits among stores last visited within
  * window_ms before ts (ties: the most recent visit); NULL if none. */
 const char *ff_customer_preferred_store(const ff_customer_t *c, int64_t ts, int64_t window_ms);

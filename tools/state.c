@@ -162,7 +162,7 @@ static int show_customer(ff_conf_t *conf, ff_redis_t *redis, const char *prefix,
     ff_arena_t arena;
     ff_customer_t c;
     ff_candidate_t cands[64];
-    size_t ncands, nskus, applied_at = SIZE_MAX;
+    size_t ncands, applied_at = SIZE_MAX;
     int64_t now = ff_clock_state_ms();
     ff_intent_conf_t ic = {
         .window_ms = ff_conf_int(conf, "intent.window"),
@@ -187,26 +187,21 @@ static int show_customer(ff_conf_t *conf, ff_redis_t *redis, const char *prefix,
         goto out;
     }
     qsort(k.keys, k.n, sizeof(char *), cmp_str);
-    /* Offers before conversions, whatever the key order. */
-    for (size_t i = 0; i + 1 < k.n; i++) {
-        size_t l = strlen(k.keys[i]);
-        if (l > 5 && !strcmp(k.keys[i] + l - 5, ":conv") && strstr(k.keys[i + 1], ":offers")) {
-            char *tmp = k.keys[i];
-            k.keys[i] = k.keys[i + 1];
-            k.keys[i + 1] = tmp;
-        }
-    }
     if (hgetall_all(redis, &k, &p, errstr, sizeof errstr) == -1)
         goto err;
     size_t plen = strlen(prefix) + strlen(tag) + 4;
-    for (size_t i = 0; i < k.n; i++) {
-        const char *suffix = k.keys[i] + plen;
-        if (!strcmp(suffix, "applied"))
-            applied_at = i;
-        ff_customer_take(&c, suffix, ff_rpipe_reply(&p, i));
+    /* Conversions mark offers: take them last. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < k.n; i++) {
+            const char *suffix = k.keys[i] + plen;
+            if ((pass == 1) != !strcmp(suffix, "conv"))
+                continue;
+            if (!strcmp(suffix, "applied"))
+                applied_at = i;
+            ff_customer_take(&c, suffix, ff_rpipe_reply(&p, i));
+        }
     }
-    ncands = ff_intent_interests(&c, &ic, now, cands, FF_ARRAY_LEN(cands));
-    ff_intent_candidates(&c, &ic, now, cands + ncands, FF_ARRAY_LEN(cands) - ncands, &nskus);
+    ncands = ff_intent_all(&c, &ic, now, cands, FF_ARRAY_LEN(cands));
     const char *preferred =
         ff_customer_preferred_store(&c, now, ff_conf_int(conf, "visit.window"));
     static const char *const channels[] = {"PUSH", "EMAIL", "SMS", "ALL"};

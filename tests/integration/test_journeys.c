@@ -339,6 +339,34 @@ Test(journeys, every_rule_and_guardrail_through_the_real_processors)
     snprintf(consent, sizeof consent, "DENIED %lld", (long long)(NOW - 3600000));
     cr_assert_str_eq(ff_env_hget(&env, key, "PUSH"), consent);
 
+    /* What an operator sees of the buyer. */
+    char *out, *err;
+    const char *argv[] = {FF_BIN_DIR "/footfall", "state", "customer", c8, "--json", NULL};
+    const char *envp[] = {NOW_ENV, ff_env_redis_url(&env), NULL};
+    cr_assert_eq(ff_run(argv, envp, &out, &err), 0, "%s", err);
+    json_t *st = json_loads(out, 0, NULL);
+    cr_assert_not_null(st, "state --json is JSON: %s", out);
+    cr_assert_str_eq(s(st, "customer_id"), c8);
+    cr_assert_eq(n(st, "lifetime_spend_cents"), 10000);
+    cr_assert_eq(n(st, "purchases"), 2);
+    json_t *offers = json_object_get(st, "offers");
+    cr_assert_eq(json_array_size(offers), 1);
+    cr_assert_str_eq(s(json_array_get(offers, 0), "trigger_id"), "geofence.events:0:8:NEARBY");
+    cr_assert(json_is_true(json_object_get(json_array_get(offers, 0), "converted")));
+    cr_assert_str_eq(s(json_array_get(json_object_get(st, "intent"), 0), "sku"), "K1");
+    cr_assert(json_is_integer(json_object_get(json_object_get(st, "bought"), "K1")),
+              "K1 is among the recent purchases");
+    json_decref(st);
+    free(out);
+    free(err);
+    const char *human[] = {FF_BIN_DIR "/footfall", "state", "customer", c8, NULL};
+    cr_assert_eq(ff_run(human, envp, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "(bought recently: not offered)"), "%s", out);
+    cr_assert(strstr(out, "[converted]"), "%s", out);
+    cr_assert(strstr(out, "lifetime spend 100.00 in 2 purchases"), "%s", out);
+    free(out);
+    free(err);
+
     cr_assert_eq(ff_env_proc_stop(&env, pweb, 15), 0);
     cr_assert_eq(ff_env_proc_stop(&env, pgeo, 15), 0);
     cr_assert_eq(ff_env_proc_stop(&env, ppos, 15), 0);
