@@ -10,7 +10,7 @@ SAN      ?=
 V        ?=
 
 CC       ?= cc
-PKGS      = rdkafka hiredis jansson
+PKGS      = rdkafka hiredis jansson libmicrohttpd libcurl
 TEST_PKGS = criterion avro-c
 
 OPT      ?= -O2

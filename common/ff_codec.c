@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ff_config.h"
 #include "ff_embedded.h"
+#include "ff_registry.h"
 
 typedef struct schema_entry_s {
     int32_t id;
@@ -294,4 +296,67 @@ ff_rec_t ff_codec_rec_by_name(const char *avro_name)
         if (!strcmp(ff_record_descs[r]->name, avro_name))
             return (ff_rec_t)r;
     return FF_REC__COUNT;
+}
+
+ff_rec_t ff_codec_rec_of_setting(const char *topic_setting)
+{
+    static const struct {
+        const char *setting;
+        ff_rec_t rec;
+    } map[] = {
+        {"topic.web", FF_REC_WEB_EVENT},
+        {"topic.geofence", FF_REC_GEOFENCE_EVENT},
+        {"topic.consent", FF_REC_CONSENT_EVENT},
+        {"topic.shelf", FF_REC_SHELF_READING},
+        {"topic.pos", FF_REC_POS_TRANSACTION},
+        {"topic.drive_to_store", FF_REC_DRIVE_TO_STORE_OFFER},
+        {"topic.holdout", FF_REC_DRIVE_TO_STORE_OFFER},
+        {"topic.store_assist", FF_REC_STORE_ASSIST},
+        {"topic.stock_alert", FF_REC_STOCK_ALERT},
+        {"topic.conversion", FF_REC_OFFER_CONVERSION},
+        {"topic.decisions", FF_REC_DECISION},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (!strcmp(map[i].setting, topic_setting))
+            return map[i].rec;
+    return FF_REC__COUNT;
+}
+
+int ff_codec_use_registry(ff_codec_t *codec, const ff_conf_t *conf, const char *const *writes,
+                          ff_registry_t **registry, int *config_error, char *errstr,
+                          size_t errstr_size)
+{
+    const char *url = ff_conf_str(conf, "schema.registry.url");
+    ff_registry_t *r;
+    *registry = NULL;
+    *config_error = 0;
+    if (!*url)
+        return 0;
+    r = ff_registry_new(url, ff_conf_str(conf, "schema.registry.basic.auth.user.info"),
+                        ff_conf_int(conf, "schema.registry.timeout"), errstr, errstr_size);
+    if (!r) {
+        *config_error = 1;
+        return -1;
+    }
+    ff_codec_set_fetcher(codec, ff_registry_fetch, r);
+    for (size_t i = 0; writes && writes[i]; i++) {
+        ff_rec_t rec = ff_codec_rec_of_setting(writes[i]);
+        char subject[600];
+        int retry = 0;
+        int32_t id;
+        if (rec == FF_REC__COUNT)
+            continue;
+        snprintf(subject, sizeof subject, "%s-value", ff_conf_str(conf, writes[i]));
+        id = ff_registry_register(r, subject, ff_av_schema_json(codec->recs[rec].reader), &retry,
+                                  errstr, errstr_size);
+        if (id < 0) {
+            *config_error = !retry;
+            ff_registry_destroy(r);
+            ff_codec_set_fetcher(codec, NULL, NULL);
+            return -1;
+        }
+        ff_codec_set_writer_id(codec, rec, id);
+    }
+    *registry = r;
+    return 0;
 }

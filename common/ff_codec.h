@@ -51,7 +51,23 @@ void ff_codec_encode(const ff_codec_t *codec, ff_rec_t rec, const void *in, ff_b
 int ff_codec_to_json(ff_codec_t *codec, const void *data, size_t len, ff_buf_t *out,
                      ff_dec_err_t *err);
 
-/* The record type a topic setting carries ("topic.shelf" -> SHELF_READING). */
+/* The record type of an Avro full name ("io.footfall.ShelfReading"), or
+ * FF_REC__COUNT. */
 ff_rec_t ff_codec_rec_by_name(const char *avro_name);
+/* The record type a topic setting carries ("topic.shelf" -> SHELF_READING),
+ * or FF_REC__COUNT. */
+ff_rec_t ff_codec_rec_of_setting(const char *topic_setting);
+
+struct ff_conf_s;
+struct ff_registry_s;
+/* With schema.registry.url set: a registry client whose lookups serve the
+ * codec's unknown ids, and the writer ids of the records written to the
+ * topics of `writes` (topic settings, NULL-terminated), registered (or
+ * found) under "<topic>-value". Without the setting: *registry = NULL and
+ * the pinned ids stay. 0, or -1 with errstr and *config_error (1: a
+ * setting is wrong, 0: the registry could not be reached). */
+int ff_codec_use_registry(ff_codec_t *codec, const struct ff_conf_s *conf,
+                          const char *const *writes, struct ff_registry_s **registry,
+                          int *config_error, char *errstr, size_t errstr_size);
 
 #endif

@@ -1,12 +1,16 @@
 /* ff_loop: the consume loop every processor runs: batch, decode, DLQ, engine, transaction, commit. */
 #include "ff_loop.h"
 
+#include <jansson.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "ff_clock.h"
+#include "ff_http.h"
+#include "ff_metrics.h"
 #include "ff_kafka.h"
 #include "ff_log.h"
 
@@ -64,11 +68,18 @@ struct ff_loop_s {
     size_t nbounds;
     ff_loop_progress_fn progress;
     void *progress_opaque;
+    ff_metrics_t *metrics;
+    ff_status_t *status;
+    ff_readiness_t outage; /* what the pause is waiting for */
+    ff_series_t *m_batch, *m_latency, *m_commits, *m_aborts, *m_restarts;
+    ff_series_t *m_conflicts, *m_replayed, *m_rounds;
     int64_t last_progress;
     uint64_t rounds_at_start; /* engine rounds when the batch in hand started */
     ff_loop_stats_t stats;
     int64_t last_err_log;
 };
+
+static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque);
 
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
@@ -120,6 +131,8 @@ static int make_consumer(ff_loop_t *loop, char *errstr, size_t errstr_size)
         /* A crashed instance's partitions move after 10 s rather than 45. */
         "session.timeout.ms", "10000",
         "auto.offset.reset", "earliest",
+        /* Consumer lag for /metrics. */
+        "statistics.interval.ms", "5000",
         NULL,
     };
     /* What the exactly-once design depends on. */
@@ -137,6 +150,7 @@ static int make_consumer(ff_loop_t *loop, char *errstr, size_t errstr_size)
         return -1;
     rd_kafka_conf_set_opaque(kconf, loop);
     rd_kafka_conf_set_rebalance_cb(kconf, rebalance_cb);
+    rd_kafka_conf_set_stats_cb(kconf, stats_cb);
     loop->consumer = ff_kafka_new(RD_KAFKA_CONSUMER, kconf, errstr, errstr_size);
     if (!loop->consumer)
         return -1;
@@ -176,6 +190,127 @@ static int start_consuming(ff_loop_t *loop, char *errstr, size_t errstr_size)
         snprintf(errstr, errstr_size, "subscribe: %s", rd_kafka_err2str(err));
         return -1;
     }
+    return 0;
+}
+
+void ff_loop_set_observability(ff_loop_t *loop, ff_metrics_t *metrics, ff_status_t *status)
+{
+    loop->metrics = metrics;
+    loop->status = status;
+    loop->m_batch = ff_metrics_histogram(metrics, "footfall_batch_records",
+                                         "records per committed batch", "", ff_buckets_records,
+                                         ff_buckets_records_n);
+    loop->m_latency = ff_metrics_histogram(
+        metrics, "footfall_event_to_trigger_seconds",
+        "from a record's event time to its trigger's commit, by the system clock", "",
+        ff_buckets_seconds, ff_buckets_seconds_n);
+    loop->m_commits = ff_metrics_counter(metrics, "footfall_transactions_total",
+                                         "Kafka transactions by result", "result=\"committed\"");
+    loop->m_aborts = ff_metrics_counter(metrics, "footfall_transactions_total",
+                                        "Kafka transactions by result", "result=\"aborted\"");
+    loop->m_restarts = ff_metrics_counter(metrics, "footfall_client_restarts_total",
+                                          "Kafka clients recreated after a fatal error", "");
+    loop->m_conflicts = ff_metrics_counter(
+        metrics, "footfall_state_conflicts_total",
+        "entity writes that lost a race (state changed since read) and were decided again", "");
+    loop->m_replayed = ff_metrics_counter(
+        metrics, "footfall_records_redelivered_total",
+        "records found already applied: their stored outputs were produced again", "");
+    loop->m_rounds = ff_metrics_counter(metrics, "footfall_state_roundtrips_total",
+                                        "Redis round trips made by the state engine", "");
+}
+
+static void heartbeat(ff_loop_t *loop)
+{
+    if (!loop->status)
+        return;
+    atomic_store(&loop->status->heartbeat_ms, ff_mono_ms());
+    ff_readiness_t r = ff_stop_requested    ? FF_NOT_READY_STOPPING
+                       : loop->paused       ? loop->outage
+                       : loop->assigned > 0 ? FF_READY
+                                            : FF_NOT_READY_STARTING;
+    atomic_store(&loop->status->readiness, (int)r);
+}
+
+static void label_counter(ff_loop_t *loop, const char *name, const char *help,
+                          const char *labels, double n)
+{
+    ff_series_add(ff_metrics_counter(loop->metrics, name, help, labels), n);
+}
+
+/* Per committed batch: what the metrics count. */
+static void observe_batch(ff_loop_t *loop)
+{
+    char labels[512];
+    const ff_engine_stats_t *es = ff_engine_stats(loop->engine);
+    int64_t now = ff_wall_ms();
+    if (!loop->metrics)
+        return;
+    ff_series_observe(loop->m_batch, (double)loop->nitems);
+    for (size_t i = 0; i < loop->nitems; i++) {
+        item_t *it = &loop->items[i];
+        const char *topic = rd_kafka_topic_name(it->rkm->rkt);
+        snprintf(labels, sizeof labels, "topic=\"%s\",partition=\"%d\"", topic,
+                 (int)it->rkm->partition);
+        label_counter(loop, "footfall_records_consumed_total", "records read, by topic and partition",
+                      labels, 1);
+        if (!it->ev) {
+            snprintf(labels, sizeof labels, "topic=\"%s\",class=\"%s\"", topic, it->dlq_class);
+            label_counter(loop, "footfall_dlq_total",
+                          "records sent to a dead-letter topic, by source topic and error class",
+                          labels, 1);
+            continue;
+        }
+        for (ff_output_t *o = it->ev->outputs; o; o = o->next) {
+            if (o->label >= FF_LABEL_NEARBY) {
+                snprintf(labels, sizeof labels, "kind=\"%s\"", ff_label_name(o->label));
+                label_counter(loop, "footfall_triggers_total", "triggers produced, by kind",
+                              labels, 1);
+                ff_series_observe(loop->m_latency, (double)(now - it->ev->ts) / 1000.0);
+            } else if (o->label == FF_LABEL_FIRED) {
+                label_counter(loop, "footfall_decisions_total", "decisions, by outcome",
+                              "outcome=\"fired\"", 1);
+            } else if (o->label >= FF_LABEL_SUPPRESSED) {
+                label_counter(loop, "footfall_decisions_total", "decisions, by outcome",
+                              "outcome=\"suppressed\"", 1);
+                snprintf(labels, sizeof labels, "reason=\"%s\"",
+                         ff_reason_name(o->label - FF_LABEL_SUPPRESSED));
+                label_counter(loop, "footfall_suppressions_total",
+                              "customer-facing triggers suppressed, by reason", labels, 1);
+            }
+        }
+    }
+    ff_series_set(loop->m_conflicts, (double)es->conflicts);
+    ff_series_set(loop->m_replayed, (double)es->replayed);
+    ff_series_set(loop->m_rounds, (double)es->rounds);
+}
+
+/* librdkafka's statistics: consumer lag per partition. */
+static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+    ff_loop_t *loop = opaque;
+    json_t *root = json_loadb(json, len, 0, NULL), *topics, *t;
+    const char *name;
+    (void)rk;
+    if (!root)
+        return 0;
+    topics = json_object_get(root, "topics");
+    json_object_foreach(topics, name, t) {
+        json_t *parts = json_object_get(t, "partitions"), *p;
+        const char *id;
+        json_object_foreach(parts, id, p) {
+            json_t *lag = json_object_get(p, "consumer_lag");
+            char labels[512];
+            if (!strcmp(id, "-1") || !json_is_integer(lag) || json_integer_value(lag) < 0)
+                continue;
+            snprintf(labels, sizeof labels, "topic=\"%s\",partition=\"%s\"", name, id);
+            ff_series_set(ff_metrics_gauge(loop->metrics, "footfall_consumer_lag",
+                                           "records behind the end of each assigned partition",
+                                           labels),
+                          (double)json_integer_value(lag));
+        }
+    }
+    json_decref(root);
     return 0;
 }
 
@@ -397,7 +532,8 @@ static void fill_batch(ff_loop_t *loop)
                 break;
             timeout = (int)left;
         }
-        rkm = rd_kafka_consumer_poll(loop->consumer, timeout);
+        rkm = rd_kafka_consumer_poll(loop->consumer, timeout < 100 ? timeout : 100);
+        heartbeat(loop);
         if (!rkm) {
             if (deadline < 0)
                 return; /* idle: let the caller check for a stop */
@@ -539,7 +675,14 @@ static void set_paused(ff_loop_t *loop, bool pause)
 static void outage_wait(ff_loop_t *loop, const char *what, const char *why)
 {
     int64_t until;
+    loop->outage = !strcmp(what, "redis")    ? FF_NOT_READY_REDIS
+                   : !strcmp(what, "kafka") ? FF_NOT_READY_KAFKA
+                                            : FF_NOT_READY_REGISTRY;
     if (!loop->paused) {
+        char labels[64];
+        snprintf(labels, sizeof labels, "dependency=\"%s\"", what);
+        label_counter(loop, "footfall_outage_pauses_total",
+                      "times consumption was paused because a dependency failed", labels, 1);
         loop->stats.outage_pauses++;
         ff_warn("outage.pause", "%s unavailable (%s): pausing consumption; nothing is committed "
                 "until it is back", what, why);
@@ -548,6 +691,7 @@ static void outage_wait(ff_loop_t *loop, const char *what, const char *why)
         ff_warn("outage.retry", "%s still unavailable (%s); retrying in %lld ms", what, why,
                 (long long)loop->backoff);
     }
+    heartbeat(loop);
     until = ff_mono_ms() + loop->backoff;
     while (!ff_stop_requested && !loop->revoked) {
         int64_t left = until - ff_mono_ms();
@@ -555,6 +699,7 @@ static void outage_wait(ff_loop_t *loop, const char *what, const char *why)
         if (left <= 0)
             break;
         rkm = rd_kafka_consumer_poll(loop->consumer, (int)(left < 100 ? left : 100));
+        heartbeat(loop);
         if (!rkm)
             continue;
         if (rkm->err) {
@@ -675,6 +820,7 @@ static txn_rc_t txn_error(ff_loop_t *loop, rd_kafka_error_t *error, const char *
         if (rd_kafka_error_txn_requires_abort(error)) {
             rd_kafka_error_t *aerr = rd_kafka_abort_transaction(loop->producer, TXN_TIMEOUT_MS);
             loop->stats.txn_aborts++;
+            ff_series_add(loop->m_aborts, 1);
             if (aerr) {
                 rc = rd_kafka_error_is_fatal(aerr) ? TXN_FATAL : TXN_RETRY;
                 rd_kafka_error_destroy(aerr);
@@ -708,6 +854,7 @@ static txn_rc_t transact(ff_loop_t *loop, char *errstr, size_t errstr_size)
     if (produce_batch(loop, errstr, errstr_size) == -1) {
         error = rd_kafka_abort_transaction(loop->producer, TXN_TIMEOUT_MS);
         loop->stats.txn_aborts++;
+        ff_series_add(loop->m_aborts, 1);
         if (error) {
             rc = rd_kafka_error_is_fatal(error) ? TXN_FATAL : TXN_RETRY;
             rd_kafka_error_destroy(error);
@@ -738,6 +885,7 @@ static txn_rc_t transact(ff_loop_t *loop, char *errstr, size_t errstr_size)
         return txn_error(loop, error, "commit transaction", errstr, errstr_size);
     }
     loop->stats.txn_commits++;
+    ff_series_add(loop->m_commits, 1);
     /* Commit the same offsets to the group outside the transaction as well.
      * With a real broker this repeats what the transaction committed; the
      * embedded broker (librdkafka's mock cluster) ignores transactional
@@ -759,6 +907,7 @@ static txn_rc_t transact(ff_loop_t *loop, char *errstr, size_t errstr_size)
 static int restart_clients(ff_loop_t *loop, char *errstr, size_t errstr_size)
 {
     loop->stats.restarts++;
+    ff_series_add(loop->m_restarts, 1);
     ff_warn("kafka.restart", "restarting the Kafka clients: the batch in hand is dropped and "
             "will be read again from the committed offsets");
     drop_batch(loop);
@@ -851,6 +1000,7 @@ int ff_loop_run(ff_loop_t *loop)
         switch (transact(loop, errstr, sizeof errstr)) {
         case TXN_OK:
             count_outputs(loop);
+            observe_batch(loop);
             ff_debug("loop.batch", "records=%zu events=%zu rounds=%llu outputs=%llu",
                      loop->nitems, loop->nevents,
                      (unsigned long long)(ff_engine_stats(loop->engine)->rounds -
@@ -888,5 +1038,6 @@ int ff_loop_run(ff_loop_t *loop)
 out:
     drop_batch(loop);
     report_progress(loop, true);
+    heartbeat(loop);
     return 0;
 }

@@ -52,6 +52,13 @@ void ff_loop_destroy(ff_loop_t *loop);
 void ff_loop_set_bounds(ff_loop_t *loop, ff_bound_t *bounds, size_t n);
 void ff_loop_set_progress(ff_loop_t *loop, ff_loop_progress_fn fn, void *opaque);
 
+struct ff_metrics_s;
+struct ff_status_s;
+/* Where the loop reports: metrics (may be NULL) and the probes' status
+ * (may be NULL). Neither is owned. */
+void ff_loop_set_observability(ff_loop_t *loop, struct ff_metrics_s *metrics,
+                               struct ff_status_s *status);
+
 /* Runs until ff_stop_requested (or, bounded, until every partition reached
  * its end): finishes the batch in hand, commits it, leaves the group.
  * Returns 0 after a graceful stop, -1 on a fatal error. */

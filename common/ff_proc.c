@@ -2,12 +2,16 @@
 #include "ff_proc.h"
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ff_clock.h"
 #include "ff_codec.h"
+#include "ff_http.h"
+#include "ff_metrics.h"
+#include "ff_registry.h"
 #include "ff_log.h"
 #include "ff_loop.h"
 #include "ff_redis.h"
@@ -105,6 +109,11 @@ int ff_proc_run(const ff_processor_t *def, const ff_conf_t *conf, const ff_run_o
     ff_loop_t *loop = NULL;
     void *proc = NULL;
     ff_run_opts_t none = {0};
+    ff_metrics_t *metrics = ff_metrics_new();
+    ff_http_t *http = NULL;
+    ff_status_t probe;
+    ff_registry_t *registry = NULL;
+    int config_error = 0;
 
     if (!opts)
         opts = &none;
@@ -112,6 +121,13 @@ int ff_proc_run(const ff_processor_t *def, const ff_conf_t *conf, const ff_run_o
     codec = ff_codec_new(errstr, errstr_size);
     if (!codec)
         goto out;
+    /* A registry that cannot be reached at start-up stops the start: better a
+     * clear error now than records written with ids nobody can read. */
+    if (ff_codec_use_registry(codec, conf, def->outputs, &registry, &config_error, errstr,
+                              errstr_size) == -1) {
+        status = config_error ? 2 : 1;
+        goto out;
+    }
     redis = ff_redis_new(ff_conf_str(conf, "redis.url"), ff_conf_int(conf, "redis.timeout"),
                          errstr, errstr_size);
     if (!redis) {
@@ -145,6 +161,29 @@ int ff_proc_run(const ff_processor_t *def, const ff_conf_t *conf, const ff_run_o
         ff_loop_set_bounds(loop, opts->bounds, opts->nbounds);
     if (opts->progress)
         ff_loop_set_progress(loop, opts->progress, opts->opaque);
+    atomic_store(&probe.heartbeat_ms, ff_mono_ms());
+    atomic_store(&probe.readiness, (int)FF_NOT_READY_STARTING);
+    ff_loop_set_observability(loop, metrics, &probe);
+    ff_redis_set_latency(redis, ff_metrics_histogram(metrics, "footfall_redis_roundtrip_seconds",
+                                                     "duration of each Redis round trip", "",
+                                                     ff_buckets_seconds, ff_buckets_seconds_n));
+    {
+        char labels[128];
+        snprintf(labels, sizeof labels, "processor=\"%s\",version=\"%s\"", def->name, FF_VERSION);
+        ff_series_set(ff_metrics_gauge(metrics, "footfall_info", "the processor and its version",
+                                       labels),
+                      1);
+    }
+    if (ff_conf_int(conf, "http.port") > 0) {
+        /* The loop turns at least every few seconds, even in an outage; a
+         * minute without a turn is a hung process. */
+        http = ff_http_start((int)ff_conf_int(conf, "http.port"), metrics, &probe, 60000, errstr,
+                             errstr_size);
+        if (!http) {
+            status = 2;
+            goto out;
+        }
+    }
     ff_info("proc.start", "reading from %s, state in %s under prefix '%s', group %s%s%s",
             ff_conf_str(conf, "kafka.bootstrap.servers"), ff_conf_str(conf, "redis.url"),
             eopts.prefix, ff_conf_str(conf, "group.id"),
@@ -159,12 +198,15 @@ int ff_proc_run(const ff_processor_t *def, const ff_conf_t *conf, const ff_run_o
     status = rc == 0 ? 0 : 1;
     ff_info("proc.stop", "stopped %s", status == 0 ? "cleanly" : "on an error");
 out:
+    ff_http_stop(http);
     ff_loop_destroy(loop);
     ff_engine_destroy(engine);
     if (proc)
         def->destroy(proc);
     ff_redis_destroy(redis);
     ff_codec_destroy(codec);
+    ff_registry_destroy(registry);
+    ff_metrics_destroy(metrics);
     return status;
 }
 

@@ -11,6 +11,8 @@
 #include "ff_engine.h"
 #include "ff_records.h"
 
+#define FF_VERSION "0.1.0"
+
 /* One input topic of a processor. */
 typedef struct ff_input_s {
     const char *topic_setting; /* "topic.shelf" */
@@ -47,6 +49,7 @@ typedef struct ff_processor_s {
     const char *summary; /* one line for --help */
     const ff_input_t *inputs;
     size_t ninputs;
+    const char *const *outputs; /* topic settings it writes, NULL-terminated */
     const ff_engine_ops_t *ops;
     size_t state_size;   /* per-entity state handed to the ops */
     bool owns_state;     /* the only writer of its entities: cache applied offsets */

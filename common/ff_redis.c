@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ff_log.h"
+#include "ff_metrics.h"
 #include "ff_sha1.h"
 
 typedef struct script_s {
@@ -24,7 +25,13 @@ struct ff_redis_s {
     int nscripts;
     uint64_t roundtrips;
     uint64_t commands;
+    ff_series_t *latency;
 };
+
+void ff_redis_set_latency(ff_redis_t *r, struct ff_series_s *histogram)
+{
+    r->latency = histogram;
+}
 
 /* ---- URLs ----------------------------------------------------------------- */
 
@@ -411,12 +418,15 @@ int ff_redis_exec(ff_redis_t *r, ff_rpipe_t *p, char *errstr, size_t errstr_size
     char *retry = NULL;
     size_t nretry = 0;
 
+    int64_t t0;
     if (p->ncmds == 0)
         return 0;
     if (ff_redis_connect(r, errstr, errstr_size) == -1)
         return -1;
+    t0 = ff_mono_us();
     if (send_and_read(r, p, NULL, errstr, errstr_size) == -1)
         return -1;
+    ff_series_observe(r->latency, (double)(ff_mono_us() - t0) / 1e6);
     /* Redis lost its script cache (a restart, SCRIPT FLUSH, a failover):
      * load the scripts again and re-send only the scripts that failed. */
     for (size_t c = 0; c < p->ncmds; c++) {

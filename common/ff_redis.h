@@ -84,6 +84,10 @@ int ff_redis_exec(ff_redis_t *r, ff_rpipe_t *p, char *errstr, size_t errstr_size
 void ff_redis_disconnect(ff_redis_t *r);
 int ff_redis_connected(const ff_redis_t *r);
 
+struct ff_series_s;
+/* Observes every round trip's duration (seconds) in a histogram (may be NULL). */
+void ff_redis_set_latency(ff_redis_t *r, struct ff_series_s *histogram);
+
 /* Round trips and commands sent since the client was made. */
 uint64_t ff_redis_roundtrips(const ff_redis_t *r);
 uint64_t ff_redis_commands(const ff_redis_t *r);

@@ -24,6 +24,10 @@ const ff_setting_t ff_settings[] = {
      "debug, info, warn, error or off"},
     {"schema.registry.url", FF_CONF_STR, "", UNBOUNDED, FF_P_ALL, NULL,
      "Confluent Schema Registry; empty: the schema ids pinned in schemas/ids"},
+    {"schema.registry.basic.auth.user.info", FF_CONF_STR, "", UNBOUNDED, FF_P_ALL, NULL,
+     "USER:PASSWORD for the Schema Registry (basic auth)"},
+    {"schema.registry.timeout", FF_CONF_DURATION, "5s", 100, 600000, FF_P_ALL, NULL,
+     "how long a Schema Registry request may take"},
 
     /* ---- the consume loop ----------------------------------------------- */
     {"batch.size", FF_CONF_INT, "2000", 1, 100000, FF_P_PROCS, NULL,

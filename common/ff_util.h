@@ -86,6 +86,9 @@ int64_t ff_day_of_ms(int64_t ms);
 
 /* Monotonic milliseconds (for timeouts and rates, never for event logic). */
 int64_t ff_mono_ms(void);
+int64_t ff_mono_us(void);
+/* The system clock in ms, for measurements only (latencies); decisions use ff_clock. */
+int64_t ff_wall_ms(void);
 void ff_sleep_ms(int64_t ms);
 
 #endif

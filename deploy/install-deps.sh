@@ -11,6 +11,8 @@ pkg-config
 librdkafka-dev
 libhiredis-dev
 libjansson-dev
+libmicrohttpd-dev
+libcurl4-openssl-dev
 libavro-dev
 libcriterion-dev
 redis-server
@@ -21,6 +23,8 @@ libclang-rt-14-dev
 # librdkafka-dev:  Kafka client and the mock cluster behind 'footfall broker'
 # libhiredis-dev:  Redis client
 # libjansson-dev:  JSON (Avro schemas, CLI output)
+# libmicrohttpd-dev: /metrics, /healthz, /readyz
+# libcurl4-openssl-dev: the Schema Registry client
 # libavro-dev:     Avro-C, the reference implementation our codec is tested against
 # libcriterion-dev: unit and integration tests
 # redis-server, redis-tools: the state store the tests and the demo start

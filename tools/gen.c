@@ -10,6 +10,7 @@
 #include "ff_clock.h"
 #include "ff_kafka.h"
 #include "ff_log.h"
+#include "ff_registry.h"
 #include "scenario.h"
 
 static volatile sig_atomic_t stop;
@@ -188,6 +189,7 @@ int cmd_gen(int argc, char **argv)
     ff_scenario_opts_t opts;
     ff_gen_sink_t sink;
     ff_codec_t *codec = NULL;
+    ff_registry_t *registry = NULL;
     int64_t n, emitted;
     double rate = 0;
     bool sink_ready = false;
@@ -242,6 +244,15 @@ int cmd_gen(int argc, char **argv)
         fprintf(stderr, "footfall gen: %s\n", errstr);
         goto out;
     }
+    static const char *const inputs[] = {"topic.web", "topic.geofence", "topic.consent",
+                                         "topic.shelf", "topic.pos", NULL};
+    int config_error;
+    if (ff_codec_use_registry(codec, conf, inputs, &registry, &config_error, errstr,
+                              sizeof errstr) == -1) {
+        fprintf(stderr, "footfall gen: %s\n", errstr);
+        status = config_error ? 2 : 1;
+        goto out;
+    }
     if (ff_gen_sink_init(&sink, conf, codec, rate, cli_flag(rest, nrest, "--print"), &stop,
                          errstr, sizeof errstr) == -1) {
         fprintf(stderr, "footfall gen: %s\n", errstr);
@@ -263,6 +274,7 @@ out:
     if (sink_ready)
         ff_gen_sink_term(&sink);
     ff_codec_destroy(codec);
+    ff_registry_destroy(registry);
     free(rest);
     ff_conf_destroy(conf);
     return status;

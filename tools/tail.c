@@ -10,6 +10,7 @@
 #include "ff_codec.h"
 #include "ff_kafka.h"
 #include "ff_log.h"
+#include "ff_registry.h"
 #include "ff_util.h"
 
 static volatile sig_atomic_t stop;
@@ -110,6 +111,7 @@ int cmd_tail(int argc, char **argv)
     rd_kafka_topic_partition_list_t *parts = NULL;
     int64_t *high = NULL;
     ff_codec_t *codec = NULL;
+    ff_registry_t *registry = NULL;
     ff_buf_t out;
     char group[64];
 
@@ -147,6 +149,13 @@ int cmd_tail(int argc, char **argv)
     codec = ff_codec_new(errstr, sizeof errstr);
     if (!codec) {
         fprintf(stderr, "footfall tail: %s\n", errstr);
+        goto out;
+    }
+    int config_error;
+    if (ff_codec_use_registry(codec, conf, NULL, &registry, &config_error, errstr,
+                              sizeof errstr) == -1) {
+        fprintf(stderr, "footfall tail: %s\n", errstr);
+        status = config_error ? 2 : 1;
         goto out;
     }
     snprintf(group, sizeof group, "footfall-tail-%d", (int)getpid());
@@ -234,6 +243,7 @@ out:
     }
     free(high);
     ff_codec_destroy(codec);
+    ff_registry_destroy(registry);
     ff_buf_term(&out);
     free(rest);
     ff_conf_destroy(conf);

@@ -335,6 +335,8 @@ static const ff_engine_ops_t geo_ops = {
     .decide = geo_decide,
 };
 
+static const char *const outputs[] = {"topic.drive_to_store", "topic.holdout", "topic.store_assist", "topic.decisions", NULL};
+
 const ff_processor_t geofence_processor = {
     .name = "geofence",
     .procs = FF_P_GEOFENCE,
@@ -342,6 +344,7 @@ const ff_processor_t geofence_processor = {
                "NEARBY drive-to-store offers and STORE-ASSIST heads-ups out.",
     .inputs = geo_inputs,
     .ninputs = FF_ARRAY_LEN(geo_inputs),
+    .outputs = outputs,
     .ops = &geo_ops,
     .state_size = sizeof(geo_ent_t),
     .owns_state = false,

@@ -136,6 +136,8 @@ static const ff_engine_ops_t pos_ops = {
     .decide = pos_decide,
 };
 
+static const char *const outputs[] = {"topic.conversion", "topic.decisions", NULL};
+
 const ff_processor_t pos_processor = {
     .name = "pos",
     .procs = FF_P_POS,
@@ -143,6 +145,7 @@ const ff_processor_t pos_processor = {
                "CONVERSION of outstanding offers (treatment and control) out.",
     .inputs = pos_inputs,
     .ninputs = FF_ARRAY_LEN(pos_inputs),
+    .outputs = outputs,
     .ops = &pos_ops,
     .state_size = sizeof(pos_ent_t),
     .owns_state = false,

@@ -437,12 +437,15 @@ static const ff_engine_ops_t shelf_ops = {
     .forget = shelf_forget,
 };
 
+static const char *const outputs[] = {"topic.stock_alert", "topic.decisions", NULL};
+
 const ff_processor_t shelf_processor = {
     .name = "shelf",
     .procs = FF_P_SHELF,
     .summary = "Smart-shelf readings in, debounced stock alerts (LOW, OUT, RESTOCKED) out.",
     .inputs = shelf_inputs,
     .ninputs = FF_ARRAY_LEN(shelf_inputs),
+    .outputs = outputs,
     .ops = &shelf_ops,
     .state_size = sizeof(shelf_ent_t),
     .owns_state = true,

@@ -222,6 +222,8 @@ static const ff_engine_ops_t web_ops = {
     .decide = web_decide,
 };
 
+static const char *const outputs[] = {"topic.drive_to_store", "topic.holdout", "topic.decisions", NULL};
+
 const ff_processor_t web_processor = {
     .name = "web",
     .procs = FF_P_WEB,
@@ -229,6 +231,7 @@ const ff_processor_t web_processor = {
                "INVITE drive-to-store offers when category intent crosses its threshold.",
     .inputs = web_inputs,
     .ninputs = FF_ARRAY_LEN(web_inputs),
+    .outputs = outputs,
     .ops = &web_ops,
     .state_size = sizeof(web_ent_t),
     .owns_state = false,

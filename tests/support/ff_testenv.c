@@ -2,6 +2,7 @@
 #include "ff_testenv.h"
 
 #include <criterion/criterion.h>
+#include <curl/curl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -384,4 +385,40 @@ int ff_run(const char *const argv[], const char *const env[], char **out, char *
     unlink(epath);
     rmdir(dir);
     return status;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *opaque)
+{
+    ff_buf_append(opaque, data, size * n);
+    return size * n;
+}
+
+long ff_http_get(const char *url, char **body)
+{
+    CURL *curl = curl_easy_init();
+    ff_buf_t b;
+    long code = 0;
+    ff_buf_init(&b);
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
+    if (curl_easy_perform(curl) == CURLE_OK)
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_cleanup(curl);
+    if (body)
+        *body = ff_buf_detach(&b);
+    ff_buf_term(&b);
+    return code;
+}
+
+double ff_metric(const char *text, const char *series)
+{
+    size_t n = strlen(series);
+    for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        if (!strncmp(p, series, n) && p[n] == ' ')
+            return strtod(p + n + 1, NULL);
+    }
+    return -1;
 }

@@ -85,6 +85,14 @@ const char *ff_env_hget(ff_env_t *env, const char *key, const char *field);
  * its stdout and stderr (caller frees). Returns its exit status. */
 int ff_run(const char *const argv[], const char *const env[], char **out, char **err);
 
+/* GET url; returns the HTTP status (0: no answer), the body in *body
+ * (caller frees; may be NULL). */
+long ff_http_get(const char *url, char **body);
+/* The value of a Prometheus sample line "name{labels} value" in text (exact
+ * name and labels as written, e.g. `footfall_dlq_total{topic="x",class="y"}`),
+ * or -1 when absent. */
+double ff_metric(const char *text, const char *series);
+
 /* The time the test clock is frozen at: 2026-11-23T12:00:00Z. */
 #define FF_TEST_NOW 1795435200000LL
 #define FF_TEST_NOW_ENV "FOOTFALL_NOW=2026-11-23T12:00:00Z"

@@ -1,0 +1,39 @@
+/* ff_http: the per-process HTTP listener: /metrics, /healthz, /readyz. */
+#ifndef FF_HTTP_H
+#define FF_HTTP_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ff_metrics.h"
+
+/* Why a process is not ready. */
+typedef enum {
+    FF_READY = 0,
+    FF_NOT_READY_STARTING,      /* no partitions assigned yet */
+    FF_NOT_READY_REDIS,         /* Redis unreachable: consumption paused */
+    FF_NOT_READY_KAFKA,         /* Kafka unreachable: consumption paused */
+    FF_NOT_READY_REGISTRY,      /* the Schema Registry unreachable: paused */
+    FF_NOT_READY_STOPPING,
+} ff_readiness_t;
+
+/* What the loop tells the probes; written by the loop, read by the HTTP
+ * thread. */
+typedef struct ff_status_s {
+    _Atomic int64_t heartbeat_ms; /* monotonic time of the loop's last turn */
+    _Atomic int readiness;        /* ff_readiness_t */
+} ff_status_t;
+
+const char *ff_readiness_name(ff_readiness_t r);
+
+typedef struct ff_http_s ff_http_t;
+
+/* Listens on port (all interfaces) in its own thread. /healthz is 200 while
+ * the loop turned within the last `stale_ms`; /readyz is 200 when status
+ * says ready; both say why in the body otherwise (503). NULL with errstr. */
+ff_http_t *ff_http_start(int port, ff_metrics_t *metrics, ff_status_t *status, int64_t stale_ms,
+                         char *errstr, size_t errstr_size);
+void ff_http_stop(ff_http_t *http);
+
+#endif
