@@ -100,7 +100,8 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory build-all
 	$(Q)$(BUILD)/bin/footfall demo
 
-fuzz: deps
+fuzz:
+	$(Q)sh deploy/install-deps.sh fuzz
 	$(Q)$(MAKE) --no-print-directory build-fuzz BUILD=build/fuzz CC=clang OPT=-O1 FUZZ=1
 
 fuzz-run: fuzz

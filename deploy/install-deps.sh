@@ -1,6 +1,9 @@
 #!/bin/sh
 # Installs the Debian packages footfall's build, tests and demo need, only those missing.
 # Idempotent and quiet when everything is present. Run as root (or via sudo).
+#   deploy/install-deps.sh          build, tests, demo
+#   deploy/install-deps.sh fuzz     and clang for the libFuzzer targets (make fuzz)
+#   deploy/install-deps.sh ci       and what CI checks the deployment files with
 set -eu
 
 # One package per line: what it is for is in the comment.
@@ -17,8 +20,6 @@ libavro-dev
 libcriterion-dev
 redis-server
 redis-tools
-clang
-libclang-rt-14-dev
 "
 # librdkafka-dev:  Kafka client and the mock cluster behind 'footfall broker'
 # libhiredis-dev:  Redis client
@@ -28,7 +29,14 @@ libclang-rt-14-dev
 # libavro-dev:     Avro-C, the reference implementation our codec is tested against
 # libcriterion-dev: unit and integration tests
 # redis-server, redis-tools: the state store the tests and the demo start
-# clang, libclang-rt-14-dev: the libFuzzer targets (make fuzz)
+FUZZ_PACKAGES="clang libclang-rt-14-dev"
+CI_PACKAGES="yamllint docker-compose"
+case "${1:-}" in
+    fuzz) PACKAGES="$PACKAGES $FUZZ_PACKAGES" ;;
+    ci) PACKAGES="$PACKAGES $FUZZ_PACKAGES $CI_PACKAGES" ;;
+    "") ;;
+    *) echo "usage: $0 [fuzz|ci]" >&2; exit 2 ;;
+esac
 
 missing=""
 for p in $PACKAGES; do

@@ -12,6 +12,8 @@ int cmd_tail(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_state(int argc, char **argv);
+int cmd_settings(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 /* Parses settings and the subcommand's own flags (is_own: see
  * ff_conf_from_args). Prints help (via help()) and returns 1 for --help,

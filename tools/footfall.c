@@ -1,4 +1,4 @@
-/* footfall: the operator CLI: demo, broker, gen, tail, replay, state. */
+/* footfall: the operator CLI: demo, broker, gen, tail, replay, state, settings, check. */
 #include <stdio.h>
 #include <string.h>
 
@@ -16,6 +16,8 @@ static const struct {
     {"tail", cmd_tail, "decode a footfall topic and print one JSON object per record"},
     {"replay", cmd_replay, "backfill: a processor's logic over its inputs into another state prefix"},
     {"state", cmd_state, "show a customer's or a store's state; compare two prefixes"},
+    {"settings", cmd_settings, "list every setting and its environment name"},
+    {"check", cmd_check, "GET a URL, exit 0 on 2xx (a container HEALTHCHECK)"},
 };
 
 static void usage(FILE *fp)
