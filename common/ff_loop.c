@@ -581,7 +581,6 @@ static int decode_batch(ff_loop_t *loop)
         char why[512];
         const char *reason;
 
-        loop->stats.consumed++;
         it->input = input_of(loop, topic);
         it->ev = NULL;
         if (it->input < 0) {
@@ -722,6 +721,7 @@ static void outage_over(ff_loop_t *loop)
     if (loop->paused) {
         ff_info("outage.resume", "dependencies are back: resuming consumption");
         set_paused(loop, false);
+        heartbeat(loop);
     }
     loop->backoff = loop->backoff_initial;
 }
@@ -1007,6 +1007,9 @@ int ff_loop_run(ff_loop_t *loop)
                                           (loop->rounds_at_start - 1)),
                      (unsigned long long)loop->stats.outputs);
             loop->rounds_at_start = 0;
+            /* Counted once committed: a batch decoded again after an
+             * outage is still the same records. */
+            loop->stats.consumed += loop->nitems;
             loop->stats.batches++;
             drop_batch(loop);
             outage_over(loop);

@@ -13,7 +13,7 @@
 #define FF_LOOP_MAX_LABELS FF_LABEL__COUNT
 
 typedef struct ff_loop_stats_s {
-    uint64_t consumed;      /* records read */
+    uint64_t consumed;      /* records in committed batches (DLQ included) */
     uint64_t dlq;           /* records sent to a DLQ */
     uint64_t batches;       /* batches committed */
     uint64_t outputs;       /* records produced (DLQ included) */
