@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ff_log.h"
+#include "ff_redis.h"
 #include "ff_util.h"
 
 extern char **environ;
@@ -460,16 +461,8 @@ void ff_conf_print_help(FILE *fp, unsigned procs, const char *proc)
 
 int ff_conf_check_redis_url(const char *value, char *errstr, size_t errstr_size)
 {
-    if (!strncmp(value, "unix://", 7) && value[7] == '/')
-        return 0;
-    if (!strncmp(value, "redis://", 8) && value[8] && value[8] != '/')
-        return 0;
-    if (!strncmp(value, "redis-cluster://", 16) && value[16])
-        return 0;
-    snprintf(errstr, errstr_size,
-             "expected redis://[user:pass@]host:port/db, unix:///path or "
-             "redis-cluster://host:port[,host:port…]");
-    return -1;
+    ff_redis_url_t u;
+    return ff_redis_url_parse(value, &u, errstr, errstr_size);
 }
 
 int ff_tz_parse(const char *s, int *minutes)

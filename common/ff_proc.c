@@ -88,13 +88,13 @@ static void log_summary(ff_loop_t *loop, ff_engine_t *engine,
     ff_info("proc.summary",
             "consumed=%llu batches=%llu dlq=%llu outputs=%llu txn_commits=%llu "
             "txn_aborts=%llu outage_pauses=%llu redis_roundtrips=%llu engine_rounds=%llu "
-            "conflicts=%llu replayed=%llu%s%s",
+            "conflicts=%llu replayed=%llu redis_redirects=%llu%s%s",
             (unsigned long long)ls->consumed, (unsigned long long)ls->batches,
             (unsigned long long)ls->dlq, (unsigned long long)ls->outputs, (unsigned long long)ls->txn_commits,
             (unsigned long long)ls->txn_aborts, (unsigned long long)ls->outage_pauses,
             (unsigned long long)ff_redis_roundtrips(redis), (unsigned long long)es->rounds,
             (unsigned long long)es->conflicts, (unsigned long long)es->replayed,
-            labels.len ? " " : "", labels.len ? labels.data : "");
+            (unsigned long long)ff_redis_redirects(redis), labels.len ? " " : "", labels.len ? labels.data : "");
     ff_buf_term(&labels);
 }
 
@@ -128,8 +128,7 @@ int ff_proc_run(const ff_processor_t *def, const ff_conf_t *conf, const ff_run_o
         status = config_error ? 2 : 1;
         goto out;
     }
-    redis = ff_redis_new(ff_conf_str(conf, "redis.url"), ff_conf_int(conf, "redis.timeout"),
-                         errstr, errstr_size);
+    redis = ff_redis_from_conf(conf, errstr, errstr_size);
     if (!redis) {
         status = 2;
         goto out;
@@ -184,8 +183,10 @@ int ff_proc_run(const ff_processor_t *def, const ff_conf_t *conf, const ff_run_o
             goto out;
         }
     }
+    char safe_url[600];
     ff_info("proc.start", "reading from %s, state in %s under prefix '%s', group %s%s%s",
-            ff_conf_str(conf, "kafka.bootstrap.servers"), ff_conf_str(conf, "redis.url"),
+            ff_conf_str(conf, "kafka.bootstrap.servers"),
+            ff_redis_url_redact(ff_conf_str(conf, "redis.url"), safe_url, sizeof safe_url),
             eopts.prefix, ff_conf_str(conf, "group.id"),
             eopts.route.mode != FF_TRIGGERS_ON ? ", triggers " : "",
             eopts.route.mode != FF_TRIGGERS_ON ? ff_conf_str(conf, "triggers") : "");

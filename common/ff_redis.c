@@ -2,10 +2,13 @@
 #include "ff_redis.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "ff_config.h"
 #include "ff_log.h"
 #include "ff_metrics.h"
 #include "ff_sha1.h"
@@ -16,16 +19,38 @@ typedef struct script_s {
     char sha[41];
 } script_t;
 
+/* A server: the one Redis, or a master of a cluster. */
+typedef struct node_s {
+    char host[256];
+    int port;
+    redisContext *ctx;
+    bool scripts_loaded; /* on this connection */
+    /* The commands of the exec in progress that go to this node. */
+    size_t *cmds;
+    size_t ncmds, cap_cmds;
+} node_t;
+
+#define NSLOTS 16384
+
 struct ff_redis_s {
     char *url;
     ff_redis_url_t u;
+    bool cluster;
     int64_t timeout_ms;
-    redisContext *ctx;
+    node_t *nodes; /* standalone: one; cluster: the seeds, then masters as learnt */
+    int nnodes;
+    int16_t *slots;    /* cluster: slot -> node index, -1 unknown */
+    bool map_stale;    /* a MOVED or a lost node: read CLUSTER SLOTS again */
     script_t *scripts;
     int nscripts;
     uint64_t roundtrips;
     uint64_t commands;
+    uint64_t redirects;
     ff_series_t *latency;
+    /* Per command of the exec in progress. */
+    int *target;
+    unsigned char *state; /* CMD_* */
+    size_t cap_state;
 };
 
 void ff_redis_set_latency(ff_redis_t *r, struct ff_series_s *histogram)
@@ -35,9 +60,33 @@ void ff_redis_set_latency(ff_redis_t *r, struct ff_series_s *histogram)
 
 /* ---- URLs ----------------------------------------------------------------- */
 
+/* host[:port] of n bytes at s. 0, or -1. */
+static int parse_hostport(const char *s, size_t n, char *host, size_t host_size, int *port)
+{
+    const char *colon = memchr(s, ':', n);
+    size_t hl = colon ? (size_t)(colon - s) : n;
+    *port = 6379;
+    if (colon) {
+        char num[16];
+        int64_t v;
+        size_t pl = n - hl - 1;
+        if (pl == 0 || pl >= sizeof num)
+            return -1;
+        memcpy(num, colon + 1, pl);
+        num[pl] = '\0';
+        if (ff_parse_i64(num, &v) == -1 || v < 1 || v > 65535)
+            return -1;
+        *port = (int)v;
+    }
+    if (hl == 0 || hl >= host_size || memchr(s, ',', hl))
+        return -1;
+    snprintf(host, host_size, "%.*s", (int)hl, s);
+    return 0;
+}
+
 int ff_redis_url_parse(const char *url, ff_redis_url_t *out, char *errstr, size_t errstr_size)
 {
-    const char *p, *at, *slash, *colon;
+    const char *p, *at, *slash, *end;
     memset(out, 0, sizeof(*out));
     out->port = 6379;
 
@@ -56,9 +105,12 @@ int ff_redis_url_parse(const char *url, ff_redis_url_t *out, char *errstr, size_
         }
         return 0;
     }
-    if (strncmp(url, "redis://", 8))
+    if (!strncmp(url, "redis://", 8))
+        p = url + 8;
+    else if (!strncmp(url, "redis-cluster://", 16))
+        p = url + 16, out->cluster = 1;
+    else
         goto bad;
-    p = url + 8;
     slash = strchr(p, '/');
     at = strchr(p, '@');
     if (at && (!slash || at < slash)) {
@@ -71,35 +123,59 @@ int ff_redis_url_parse(const char *url, ff_redis_url_t *out, char *errstr, size_
         }
         p = at + 1;
     }
-    colon = strchr(p, ':');
-    if (colon && (!slash || colon < slash)) {
-        char port[16];
-        int64_t v;
-        size_t n = (size_t)((slash ? slash : p + strlen(p)) - colon - 1);
-        if (n == 0 || n >= sizeof port)
+    end = slash ? slash : p + strlen(p);
+    while (p < end) {
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        const char *stop = comma ? comma : end;
+        if (out->nseeds == FF_REDIS_MAX_SEEDS ||
+            parse_hostport(p, (size_t)(stop - p), out->seeds[out->nseeds].host,
+                           sizeof out->seeds[0].host, &out->seeds[out->nseeds].port) == -1)
             goto bad;
-        memcpy(port, colon + 1, n);
-        port[n] = '\0';
-        if (ff_parse_i64(port, &v) == -1 || v < 1 || v > 65535)
+        out->nseeds++;
+        p = comma ? comma + 1 : end;
+        if (comma && p == end)
             goto bad;
-        out->port = (int)v;
-    } else {
-        colon = slash ? slash : p + strlen(p);
     }
-    if (colon == p || (size_t)(colon - p) >= sizeof out->host)
+    if (out->nseeds == 0 || (!out->cluster && out->nseeds > 1))
         goto bad;
-    snprintf(out->host, sizeof out->host, "%.*s", (int)(colon - p), p);
+    snprintf(out->host, sizeof out->host, "%s", out->seeds[0].host);
+    out->port = out->seeds[0].port;
     if (slash && slash[1]) {
         int64_t db;
         if (ff_parse_i64(slash + 1, &db) == -1 || db < 0 || db > 65535)
             goto bad;
         out->db = (int)db;
     }
+    if (out->cluster && out->db) {
+        snprintf(errstr, errstr_size, "a Redis Cluster has only db 0");
+        return -1;
+    }
     return 0;
 bad:
     snprintf(errstr, errstr_size,
-             "redis.url '%s' is not redis://[user:pass@]host:port/db or unix:///path", url);
+             "expected redis://[user:pass@]host:port/db, unix:///path or "
+             "redis-cluster://[user:pass@]host:port[,host:port…]");
     return -1;
+}
+
+const char *ff_redis_url_redact(const char *url, char *buf, size_t size)
+{
+    const char *auth = strstr(url, "://"), *at, *slash, *colon;
+    if (!auth) {
+        snprintf(buf, size, "%s", url);
+        return buf;
+    }
+    auth += 3;
+    at = strchr(auth, '@');
+    slash = strchr(auth, '/');
+    if (!at || (slash && slash < at)) {
+        snprintf(buf, size, "%s", url);
+        return buf;
+    }
+    colon = memchr(auth, ':', (size_t)(at - auth));
+    /* user:pass@ keeps the user; pass@ alone is all secret. */
+    snprintf(buf, size, "%.*s***%s", (int)((colon ? colon + 1 : auth) - url), url, at);
+    return buf;
 }
 
 /* ---- pipelines ------------------------------------------------------------ */
@@ -225,16 +301,85 @@ redisReply *ff_rpipe_reply(const ff_rpipe_t *p, size_t i)
 
 /* ---- the client ----------------------------------------------------------- */
 
-ff_redis_t *ff_redis_new(const char *url, int64_t timeout_ms, char *errstr, size_t errstr_size)
+enum { CMD_DONE, CMD_PENDING, CMD_ASKING };
+
+#define MAX_ATTEMPTS 32 /* redirections of one exec before it counts as a failure */
+
+/* The node at host:port (port 0: a unix socket path), added if new. */
+static int node_index(ff_redis_t *r, const char *host, int port)
+{
+    node_t *n;
+    for (int i = 0; i < r->nnodes; i++)
+        if (r->nodes[i].port == port && !strcmp(r->nodes[i].host, host))
+            return i;
+    r->nodes = ff_realloc(r->nodes, (size_t)(r->nnodes + 1) * sizeof(*r->nodes));
+    n = &r->nodes[r->nnodes];
+    memset(n, 0, sizeof(*n));
+    snprintf(n->host, sizeof n->host, "%s", host);
+    n->port = port;
+    return r->nnodes++;
+}
+
+ff_redis_t *ff_redis_new(const char *url, int cluster, int64_t timeout_ms, char *errstr,
+                         size_t errstr_size)
 {
     ff_redis_t *r = ff_calloc(1, sizeof(*r));
-    if (ff_redis_url_parse(url, &r->u, errstr, errstr_size) == -1) {
+    char why[512];
+    char safe[600];
+    if (ff_redis_url_parse(url, &r->u, why, sizeof why) == -1) {
+        snprintf(errstr, errstr_size, "redis.url '%s': %s",
+                 ff_redis_url_redact(url, safe, sizeof safe), why);
+        free(r);
+        return NULL;
+    }
+    r->cluster = cluster || r->u.cluster;
+    if (r->cluster && (r->u.path[0] || r->u.db)) {
+        snprintf(errstr, errstr_size, "redis.url '%s': a Redis Cluster is reached over TCP, in db 0",
+                 ff_redis_url_redact(url, safe, sizeof safe));
         free(r);
         return NULL;
     }
     r->url = ff_strdup(url);
     r->timeout_ms = timeout_ms;
+    if (r->u.path[0]) {
+        node_index(r, r->u.path, 0);
+    } else {
+        for (int i = 0; i < r->u.nseeds; i++)
+            node_index(r, r->u.seeds[i].host, r->u.seeds[i].port);
+    }
+    if (r->cluster) {
+        r->slots = ff_malloc(NSLOTS * sizeof(*r->slots));
+        for (int s = 0; s < NSLOTS; s++)
+            r->slots[s] = -1;
+        r->map_stale = true;
+    }
     return r;
+}
+
+ff_redis_t *ff_redis_from_conf(const struct ff_conf_s *conf, char *errstr, size_t errstr_size)
+{
+    return ff_redis_new(ff_conf_str(conf, "redis.url"), ff_conf_int(conf, "redis.cluster") != 0,
+                        ff_conf_int(conf, "redis.timeout"), errstr, errstr_size);
+}
+
+int ff_redis_is_cluster(const ff_redis_t *r)
+{
+    return r->cluster;
+}
+
+static void node_close(node_t *n)
+{
+    if (n->ctx) {
+        redisFree(n->ctx);
+        n->ctx = NULL;
+    }
+    n->scripts_loaded = false;
+}
+
+void ff_redis_disconnect(ff_redis_t *r)
+{
+    for (int i = 0; i < r->nnodes; i++)
+        node_close(&r->nodes[i]);
 }
 
 void ff_redis_destroy(ff_redis_t *r)
@@ -242,6 +387,12 @@ void ff_redis_destroy(ff_redis_t *r)
     if (!r)
         return;
     ff_redis_disconnect(r);
+    for (int i = 0; i < r->nnodes; i++)
+        free(r->nodes[i].cmds);
+    free(r->nodes);
+    free(r->slots);
+    free(r->target);
+    free(r->state);
     for (int i = 0; i < r->nscripts; i++) {
         free(r->scripts[i].name);
         free(r->scripts[i].lua);
@@ -259,8 +410,8 @@ int ff_redis_script(ff_redis_t *r, const char *name, const char *lua)
     /* The SHA is the digest of the text, so commands can name the script
      * before any connection exists. */
     ff_sha1_hex(lua, strlen(lua), r->scripts[r->nscripts].sha);
-    if (r->ctx)
-        ff_redis_disconnect(r); /* the next connect loads it */
+    for (int i = 0; i < r->nnodes; i++)
+        r->nodes[i].scripts_loaded = false; /* the next use of a node loads it */
     return r->nscripts++;
 }
 
@@ -271,32 +422,42 @@ void ff_rpipe_begin_script(ff_rpipe_t *p, const ff_redis_t *r, int handle)
     ff_rpipe_arg(p, r->scripts[handle].sha, 40);
 }
 
-void ff_redis_disconnect(ff_redis_t *r)
-{
-    if (r->ctx) {
-        redisFree(r->ctx);
-        r->ctx = NULL;
-    }
-}
-
 int ff_redis_connected(const ff_redis_t *r)
 {
-    return r->ctx != NULL;
+    for (int i = 0; i < r->nnodes; i++)
+        if (r->nodes[i].ctx)
+            return 1;
+    return 0;
 }
 
-static int simple_cmd(ff_redis_t *r, int argc, const char **argv, char *errstr,
+static const char *node_name(const node_t *n, char *buf, size_t size)
+{
+    if (n->port)
+        snprintf(buf, size, "%s:%d", n->host, n->port);
+    else
+        snprintf(buf, size, "%s", n->host);
+    return buf;
+}
+
+/* One command on node i, outside any pipeline; an error reply fails. */
+static int simple_cmd(ff_redis_t *r, int i, int argc, const char **argv, char *errstr,
                       size_t errstr_size, redisReply **out)
 {
-    redisReply *reply = redisCommandArgv(r->ctx, argc, argv, NULL);
+    node_t *n = &r->nodes[i];
+    char name[300];
+    redisReply *reply = redisCommandArgv(n->ctx, argc, argv, NULL);
+    r->roundtrips++;
     if (!reply) {
-        snprintf(errstr, errstr_size, "redis %s: %s", argv[0], r->ctx->errstr);
-        ff_redis_disconnect(r);
+        snprintf(errstr, errstr_size, "redis %s at %s: %s", argv[0],
+                 node_name(n, name, sizeof name), n->ctx->errstr);
+        node_close(n);
         return -1;
     }
     if (reply->type == REDIS_REPLY_ERROR) {
-        snprintf(errstr, errstr_size, "redis %s: %s", argv[0], reply->str);
+        snprintf(errstr, errstr_size, "redis %s at %s: %s", argv[0],
+                 node_name(n, name, sizeof name), reply->str);
         freeReplyObject(reply);
-        ff_redis_disconnect(r);
+        node_close(n);
         return -1;
     }
     if (out)
@@ -306,151 +467,445 @@ static int simple_cmd(ff_redis_t *r, int argc, const char **argv, char *errstr,
     return 0;
 }
 
-static int load_scripts(ff_redis_t *r, char *errstr, size_t errstr_size)
+/* Connects to node i (AUTH, SELECT) if it is not connected. */
+static int node_open(ff_redis_t *r, int i, char *errstr, size_t errstr_size)
 {
-    for (int i = 0; i < r->nscripts; i++) {
-        const char *argv[3] = {"SCRIPT", "LOAD", r->scripts[i].lua};
-        redisReply *reply;
-        if (simple_cmd(r, 3, argv, errstr, errstr_size, &reply) == -1)
-            return -1;
-        if (reply->type != REDIS_REPLY_STRING || reply->len != 40 ||
-            memcmp(reply->str, r->scripts[i].sha, 40)) {
-            snprintf(errstr, errstr_size, "SCRIPT LOAD %s: unexpected reply", r->scripts[i].name);
-            freeReplyObject(reply);
-            ff_redis_disconnect(r);
-            return -1;
-        }
-        freeReplyObject(reply);
-        r->roundtrips++;
-    }
-    return 0;
-}
-
-int ff_redis_connect(ff_redis_t *r, char *errstr, size_t errstr_size)
-{
+    node_t *n = &r->nodes[i];
+    char name[300];
     struct timeval tv = {.tv_sec = r->timeout_ms / 1000,
                          .tv_usec = (r->timeout_ms % 1000) * 1000};
-    if (r->ctx)
+    if (n->ctx)
         return 0;
-    if (r->u.path[0])
-        r->ctx = redisConnectUnixWithTimeout(r->u.path, tv);
-    else
-        r->ctx = redisConnectWithTimeout(r->u.host, r->u.port, tv);
-    if (!r->ctx || r->ctx->err) {
+    n->scripts_loaded = false;
+    n->ctx = n->port ? redisConnectWithTimeout(n->host, n->port, tv)
+                     : redisConnectUnixWithTimeout(n->host, tv);
+    if (!n->ctx || n->ctx->err) {
         snprintf(errstr, errstr_size, "cannot connect to redis at %s: %s",
-                 r->u.path[0] ? r->u.path : r->u.host,
-                 r->ctx ? r->ctx->errstr : "out of memory");
-        ff_redis_disconnect(r);
+                 node_name(n, name, sizeof name), n->ctx ? n->ctx->errstr : "out of memory");
+        node_close(n);
         return -1;
     }
-    redisSetTimeout(r->ctx, tv);
+    redisSetTimeout(n->ctx, tv);
     if (r->u.pass[0]) {
         const char *argv[3] = {"AUTH", r->u.user[0] ? r->u.user : r->u.pass, r->u.pass};
-        if (simple_cmd(r, r->u.user[0] ? 3 : 2, argv, errstr, errstr_size, NULL) == -1)
+        if (simple_cmd(r, i, r->u.user[0] ? 3 : 2, argv, errstr, errstr_size, NULL) == -1)
             return -1;
     }
     if (r->u.db) {
         char db[16];
         const char *argv[2] = {"SELECT", db};
         snprintf(db, sizeof db, "%d", r->u.db);
-        if (simple_cmd(r, 2, argv, errstr, errstr_size, NULL) == -1)
+        if (simple_cmd(r, i, 2, argv, errstr, errstr_size, NULL) == -1)
             return -1;
     }
-    if (load_scripts(r, errstr, errstr_size) == -1)
-        return -1;
-    ff_debug("redis.connect", "connected to %s", r->url);
+    ff_debug("redis.connect", "connected to %s", node_name(n, name, sizeof name));
     return 0;
 }
 
-static int is_noscript(const redisReply *reply)
+/* node_open, and the scripts loaded on that connection. */
+static int node_ready(ff_redis_t *r, int i, char *errstr, size_t errstr_size)
 {
-    return reply && reply->type == REDIS_REPLY_ERROR && !strncmp(reply->str, "NOSCRIPT", 8);
+    if (node_open(r, i, errstr, errstr_size) == -1)
+        return -1;
+    for (int k = 0; !r->nodes[i].scripts_loaded && k < r->nscripts; k++) {
+        const char *argv[3] = {"SCRIPT", "LOAD", r->scripts[k].lua};
+        redisReply *reply;
+        if (simple_cmd(r, i, 3, argv, errstr, errstr_size, &reply) == -1)
+            return -1;
+        if (reply->type != REDIS_REPLY_STRING || reply->len != 40 ||
+            memcmp(reply->str, r->scripts[k].sha, 40)) {
+            snprintf(errstr, errstr_size, "SCRIPT LOAD %s: unexpected reply", r->scripts[k].name);
+            freeReplyObject(reply);
+            node_close(&r->nodes[i]);
+            return -1;
+        }
+        freeReplyObject(reply);
+    }
+    r->nodes[i].scripts_loaded = true;
+    return 0;
 }
 
-/* Sends commands [from, to) of p that `only` selects (NULL: all) and reads
- * their replies into p->replies. */
-static int send_and_read(ff_redis_t *r, ff_rpipe_t *p, const char *only, char *errstr,
-                         size_t errstr_size)
+/* Reads the slot map (CLUSTER SLOTS) from the first node that answers:
+ * connected ones first, then every node known, seeds included. */
+static int refresh_map(ff_redis_t *r, char *errstr, size_t errstr_size)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < r->nnodes; i++) {
+            static const char *const argv[2] = {"CLUSTER", "SLOTS"};
+            redisReply *map;
+            char asked[256];
+            int masters = 0;
+            if (pass == 0 ? !r->nodes[i].ctx : r->nodes[i].ctx != NULL)
+                continue;
+            if (node_open(r, i, errstr, errstr_size) == -1)
+                continue;
+            if (simple_cmd(r, i, 2, (const char **)argv, errstr, errstr_size, &map) == -1)
+                continue;
+            if (map->type != REDIS_REPLY_ARRAY || map->elements == 0) {
+                char name[300];
+                snprintf(errstr, errstr_size, "redis at %s serves no slots: is the cluster created?",
+                         node_name(&r->nodes[i], name, sizeof name));
+                freeReplyObject(map);
+                continue;
+            }
+            /* node_index may move r->nodes: keep the host asked. */
+            snprintf(asked, sizeof asked, "%s", r->nodes[i].host);
+            for (int s = 0; s < NSLOTS; s++)
+                r->slots[s] = -1;
+            for (size_t k = 0; k < map->elements; k++) {
+                redisReply *range = map->element[k], *master;
+                const char *host;
+                int idx;
+                if (range->type != REDIS_REPLY_ARRAY || range->elements < 3 ||
+                    range->element[0]->type != REDIS_REPLY_INTEGER ||
+                    range->element[1]->type != REDIS_REPLY_INTEGER ||
+                    range->element[2]->type != REDIS_REPLY_ARRAY ||
+                    range->element[2]->elements < 2)
+                    continue;
+                master = range->element[2];
+                if (master->element[0]->type != REDIS_REPLY_STRING ||
+                    master->element[1]->type != REDIS_REPLY_INTEGER)
+                    continue;
+                /* An empty or "?" host: the one we asked. */
+                host = master->element[0]->str;
+                if (!host[0] || !strcmp(host, "?"))
+                    host = asked;
+                idx = node_index(r, host, (int)master->element[1]->integer);
+                for (long long s = range->element[0]->integer;
+                     s <= range->element[1]->integer && s < NSLOTS; s++)
+                    if (s >= 0)
+                        r->slots[s] = (int16_t)idx;
+                masters++;
+            }
+            freeReplyObject(map);
+            r->map_stale = false;
+            ff_debug("redis.slots", "slot map read: %d slot ranges", masters);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static bool arg_is(const ff_rpipe_t *p, size_t arg, const char *word)
+{
+    size_t n = strlen(word);
+    return p->arg_len[arg] == n && !strncasecmp(p->args.data + p->arg_off[arg], word, n);
+}
+
+/* The slot of command c's key, or -1 for a command without one. */
+static int command_slot(const ff_rpipe_t *p, size_t c)
+{
+    static const char *const keyless[] = {"PING", "INFO",   "SCAN",  "SCRIPT", "CLUSTER",
+                                          "DBSIZE", "KEYS", "TIME",  "ECHO",   "FUNCTION",
+                                          "CONFIG", "WAIT", "FLUSHALL", "FLUSHDB"};
+    static const char *const scripts[] = {"EVALSHA", "EVAL", "EVALSHA_RO", "EVAL_RO", "FCALL",
+                                          "FCALL_RO"};
+    size_t first = p->cmd_first[c], argc = p->cmd_argc[c], key = 1;
+    if (argc < 2)
+        return -1;
+    for (size_t i = 0; i < FF_ARRAY_LEN(keyless); i++)
+        if (arg_is(p, first, keyless[i]))
+            return -1;
+    for (size_t i = 0; i < FF_ARRAY_LEN(scripts); i++) {
+        if (arg_is(p, first, scripts[i])) {
+            /* EVALSHA sha numkeys key…: no key when numkeys is 0. */
+            if (argc < 4 || arg_is(p, first + 2, "0"))
+                return -1;
+            key = 3;
+            break;
+        }
+    }
+    return (int)ff_redis_key_slot(p->args.data + p->arg_off[first + key], p->arg_len[first + key]);
+}
+
+/* The node a command goes to by the slot map. */
+static int route(const ff_redis_t *r, const ff_rpipe_t *p, size_t c)
+{
+    int slot;
+    if (!r->cluster)
+        return 0;
+    slot = command_slot(p, c);
+    if (slot >= 0 && r->slots[slot] >= 0)
+        return r->slots[slot];
+    for (int s = 0; s < NSLOTS; s++) /* keyless, or a slot nobody serves: any master */
+        if (r->slots[s] >= 0)
+            return r->slots[s];
+    return 0;
+}
+
+/* Host and port of a MOVED or ASK reply ("MOVED 3999 127.0.0.1:6381"). */
+static int redirect_target(ff_redis_t *r, const char *msg, int *slot)
+{
+    const char *sp = strchr(msg, ' '), *addr, *colon;
+    char host[256];
+    int64_t port, s;
+    if (!sp || !(addr = strchr(sp + 1, ' ')) || !(colon = strrchr(addr, ':')))
+        return -1;
+    {
+        char num[16];
+        snprintf(num, sizeof num, "%.*s", (int)FF_MIN((size_t)(addr - sp - 1), sizeof num - 1),
+                 sp + 1);
+        if (ff_parse_i64(num, &s) == -1 || s < 0 || s >= NSLOTS)
+            return -1;
+    }
+    if (ff_parse_i64(colon + 1, &port) == -1 || port < 1 || port > 65535 ||
+        (size_t)(colon - addr - 1) >= sizeof host)
+        return -1;
+    snprintf(host, sizeof host, "%.*s", (int)(colon - addr - 1), addr + 1);
+    *slot = (int)s;
+    return node_index(r, host, (int)port);
+}
+
+static int reply_is(const redisReply *reply, const char *code)
+{
+    size_t n = strlen(code);
+    return reply && reply->type == REDIS_REPLY_ERROR && !strncmp(reply->str, code, n) &&
+           (reply->str[n] == ' ' || reply->str[n] == '\0');
+}
+
+/* Sends every pending command to its node, all nodes' pipelines written
+ * before any reply is read, and reads the replies into p. */
+static int send_pending(ff_redis_t *r, ff_rpipe_t *p, char *errstr, size_t errstr_size)
 {
     const char **argv = NULL;
-    size_t argv_cap = 0, sent = 0;
+    size_t argv_cap = 0;
+    char name[300];
+    int rc = -1;
 
+    for (int i = 0; i < r->nnodes; i++)
+        r->nodes[i].ncmds = 0;
     for (size_t c = 0; c < p->ncmds; c++) {
-        size_t argc = p->cmd_argc[c], first = p->cmd_first[c];
-        if (only && !only[c])
+        node_t *n;
+        if (r->state[c] == CMD_DONE)
             continue;
-        if (argc > argv_cap) {
-            argv_cap = argc * 2;
-            argv = ff_realloc(argv, argv_cap * sizeof(*argv));
+        n = &r->nodes[r->target[c]];
+        if (n->ncmds == n->cap_cmds) {
+            n->cap_cmds = n->cap_cmds ? n->cap_cmds * 2 : 64;
+            n->cmds = ff_realloc(n->cmds, n->cap_cmds * sizeof(*n->cmds));
         }
-        for (size_t a = 0; a < argc; a++)
-            argv[a] = p->args.data + p->arg_off[first + a];
-        if (redisAppendCommandArgv(r->ctx, (int)argc, argv, p->arg_len + first) != REDIS_OK) {
-            snprintf(errstr, errstr_size, "redis: %s", r->ctx->errstr);
-            free(argv);
-            ff_redis_disconnect(r);
-            return -1;
+        n->cmds[n->ncmds++] = c;
+    }
+    for (int i = 0; i < r->nnodes; i++) {
+        node_t *n = &r->nodes[i];
+        int done = 0;
+        if (!n->ncmds)
+            continue;
+        if (node_ready(r, i, errstr, errstr_size) == -1)
+            goto out;
+        n = &r->nodes[i];
+        for (size_t k = 0; k < n->ncmds; k++) {
+            size_t c = n->cmds[k], argc = p->cmd_argc[c], first = p->cmd_first[c];
+            if (r->state[c] == CMD_ASKING)
+                redisAppendCommand(n->ctx, "ASKING");
+            if (argc > argv_cap) {
+                argv_cap = argc * 2;
+                argv = ff_realloc(argv, argv_cap * sizeof(*argv));
+            }
+            for (size_t a = 0; a < argc; a++)
+                argv[a] = p->args.data + p->arg_off[first + a];
+            if (redisAppendCommandArgv(n->ctx, (int)argc, argv, p->arg_len + first) != REDIS_OK) {
+                snprintf(errstr, errstr_size, "redis at %s: %s", node_name(n, name, sizeof name),
+                         n->ctx->errstr);
+                goto out;
+            }
         }
-        sent++;
+        /* Written now, so that every node works while we read the first. */
+        while (!done) {
+            if (redisBufferWrite(n->ctx, &done) != REDIS_OK) {
+                snprintf(errstr, errstr_size, "redis at %s: %s", node_name(n, name, sizeof name),
+                         n->ctx->errstr[0] ? n->ctx->errstr : "connection lost");
+                goto out;
+            }
+        }
+        r->commands += n->ncmds;
+        r->roundtrips++;
+    }
+    for (int i = 0; i < r->nnodes; i++) {
+        node_t *n = &r->nodes[i];
+        for (size_t k = 0; k < n->ncmds; k++) {
+            size_t c = n->cmds[k];
+            void *reply = NULL;
+            if (r->state[c] == CMD_ASKING) {
+                if (redisGetReply(n->ctx, &reply) != REDIS_OK)
+                    goto lost;
+                freeReplyObject(reply);
+                reply = NULL;
+            }
+            if (redisGetReply(n->ctx, &reply) != REDIS_OK)
+                goto lost;
+            if (p->replies[c])
+                freeReplyObject(p->replies[c]);
+            p->replies[c] = reply;
+            continue;
+        lost:
+            snprintf(errstr, errstr_size, "redis round trip to %s failed: %s",
+                     node_name(n, name, sizeof name),
+                     n->ctx->errstr[0] ? n->ctx->errstr : "connection lost");
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    if (rc == -1) {
+        /* A node may hold commands we will not read the replies of: start
+         * every one of this round afresh, with a fresh slot map. */
+        for (int i = 0; i < r->nnodes; i++)
+            if (r->nodes[i].ncmds)
+                node_close(&r->nodes[i]);
+        if (r->cluster)
+            r->map_stale = true;
     }
     free(argv);
-    r->commands += sent;
-    r->roundtrips++;
+    return rc;
+}
+
+/* Executes p; fixed >= 0 sends every command to that node. */
+static int exec_on(ff_redis_t *r, ff_rpipe_t *p, int fixed, char *errstr, size_t errstr_size)
+{
+    int64_t t0, deadline;
+    int attempts = 0;
+    if (p->ncmds == 0)
+        return 0;
+    if (r->cluster && r->map_stale && refresh_map(r, errstr, errstr_size) == -1)
+        return -1;
+    if (p->ncmds > r->cap_state) {
+        r->cap_state = p->ncmds * 2;
+        r->target = ff_realloc(r->target, r->cap_state * sizeof(*r->target));
+        r->state = ff_realloc(r->state, r->cap_state);
+    }
     for (size_t c = 0; c < p->ncmds; c++) {
-        void *reply = NULL;
-        if (only && !only[c])
-            continue;
-        if (redisGetReply(r->ctx, &reply) != REDIS_OK) {
-            snprintf(errstr, errstr_size, "redis round trip failed: %s",
-                     r->ctx->errstr[0] ? r->ctx->errstr : "connection lost");
-            ff_redis_disconnect(r);
+        r->state[c] = CMD_PENDING;
+        r->target[c] = fixed >= 0 ? fixed : route(r, p, c);
+    }
+    t0 = ff_mono_us();
+    deadline = ff_mono_ms() + r->timeout_ms;
+    for (;;) {
+        const char *why = NULL;
+        size_t left = 0, noscript = 0;
+        bool pause = false;
+        if (send_pending(r, p, errstr, errstr_size) == -1)
+            return -1;
+        for (size_t c = 0; c < p->ncmds; c++) {
+            redisReply *reply = p->replies[c];
+            int slot, to;
+            if (r->state[c] == CMD_DONE)
+                continue;
+            r->state[c] = CMD_DONE;
+            if (reply_is(reply, "NOSCRIPT")) {
+                /* Redis lost its script cache (a restart, SCRIPT FLUSH, a
+                 * failover): load them again, re-send the command. */
+                r->nodes[r->target[c]].scripts_loaded = false;
+                r->state[c] = CMD_PENDING;
+                noscript++;
+            } else if (reply_is(reply, "MOVED") || reply_is(reply, "ASK")) {
+                bool ask = reply_is(reply, "ASK");
+                if (!r->cluster) {
+                    snprintf(errstr, errstr_size,
+                             "redis answered '%s': it is a Redis Cluster; set redis.cluster=true "
+                             "or use a redis-cluster:// URL",
+                             reply->str);
+                    return -1;
+                }
+                if ((to = redirect_target(r, reply->str, &slot)) == -1) {
+                    snprintf(errstr, errstr_size, "redis: unreadable redirection '%s'", reply->str);
+                    return -1;
+                }
+                if (!ask) {
+                    r->slots[slot] = (int16_t)to;
+                    r->map_stale = true;
+                }
+                r->target[c] = to;
+                r->state[c] = ask ? CMD_ASKING : CMD_PENDING;
+                why = ask ? "ASK" : "MOVED";
+            } else if (reply_is(reply, "TRYAGAIN") || reply_is(reply, "CLUSTERDOWN")) {
+                /* A slot being migrated (keys split between two nodes) or
+                 * a cluster not serving every slot: wait a little. */
+                r->target[c] = fixed >= 0 ? fixed : route(r, p, c);
+                r->state[c] = CMD_PENDING;
+                why = reply->str;
+                pause = true;
+            }
+            if (r->state[c] != CMD_DONE)
+                left++;
+        }
+        if (!left)
+            break;
+        if (noscript)
+            ff_warn("redis.noscript",
+                    "redis forgot our scripts; reloading and re-sending %zu commands", noscript);
+        r->redirects += left - noscript;
+        if (++attempts >= MAX_ATTEMPTS || ff_mono_ms() >= deadline) {
+            snprintf(errstr, errstr_size, "redis cluster: %zu commands still redirected after %d "
+                     "attempts (%s)", left, attempts, why ? why : "NOSCRIPT");
             return -1;
         }
-        if (p->replies[c])
-            freeReplyObject(p->replies[c]);
-        p->replies[c] = reply;
+        if (pause)
+            ff_sleep_ms(attempts < 4 ? 5 : 50);
     }
+    ff_series_observe(r->latency, (double)(ff_mono_us() - t0) / 1e6);
     return 0;
 }
 
 int ff_redis_exec(ff_redis_t *r, ff_rpipe_t *p, char *errstr, size_t errstr_size)
 {
-    char *retry = NULL;
-    size_t nretry = 0;
+    return exec_on(r, p, -1, errstr, errstr_size);
+}
 
-    int64_t t0;
-    if (p->ncmds == 0)
-        return 0;
-    if (ff_redis_connect(r, errstr, errstr_size) == -1)
+int ff_redis_connect(ff_redis_t *r, char *errstr, size_t errstr_size)
+{
+    if (!r->cluster)
+        return node_ready(r, 0, errstr, errstr_size);
+    if (r->map_stale && refresh_map(r, errstr, errstr_size) == -1)
         return -1;
-    t0 = ff_mono_us();
-    if (send_and_read(r, p, NULL, errstr, errstr_size) == -1)
-        return -1;
-    ff_series_observe(r->latency, (double)(ff_mono_us() - t0) / 1e6);
-    /* Redis lost its script cache (a restart, SCRIPT FLUSH, a failover):
-     * load the scripts again and re-send only the scripts that failed. */
-    for (size_t c = 0; c < p->ncmds; c++) {
-        if (is_noscript(p->replies[c])) {
-            if (!retry)
-                retry = ff_calloc(p->ncmds, 1);
-            retry[c] = 1;
-            nretry++;
-        }
-    }
-    if (nretry) {
-        int rc;
-        ff_warn("redis.noscript", "redis forgot our scripts; reloading and re-sending %zu commands",
-                nretry);
-        rc = load_scripts(r, errstr, errstr_size);
-        if (rc == 0) {
-            /* The SHA is part of each command's arguments and is unchanged
-             * (it is the digest of the script text). */
-            rc = send_and_read(r, p, retry, errstr, errstr_size);
-        }
-        free(retry);
-        return rc;
+    for (int s = 0; s < NSLOTS; s++) {
+        int i = r->slots[s];
+        if (i >= 0 && !r->nodes[i].scripts_loaded && node_ready(r, i, errstr, errstr_size) == -1)
+            return -1;
     }
     return 0;
+}
+
+int ff_redis_scan(ff_redis_t *r, const char *pattern, void (*fn)(void *opaque, const char *key),
+                  void *opaque, char *errstr, size_t errstr_size)
+{
+    ff_rpipe_t p;
+    bool *seen;
+    int rc = 0;
+    if (r->cluster && r->map_stale && refresh_map(r, errstr, errstr_size) == -1)
+        return -1;
+    seen = ff_calloc((size_t)r->nnodes + 1, sizeof(bool));
+    ff_rpipe_init(&p);
+    for (int s = 0; s < (r->cluster ? NSLOTS : 1) && rc == 0; s++) {
+        int node = r->cluster ? r->slots[s] : 0;
+        char cursor[32] = "0";
+        if (node < 0 || seen[node])
+            continue;
+        seen[node] = true;
+        do {
+            redisReply *reply;
+            ff_rpipe_reset(&p);
+            ff_rpipe_cmd(&p, "SCAN", cursor, "MATCH", pattern, "COUNT", "1000", NULL);
+            if (exec_on(r, &p, node, errstr, errstr_size) == -1) {
+                rc = -1;
+                break;
+            }
+            reply = ff_rpipe_reply(&p, 0);
+            if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+                reply->element[1]->type != REDIS_REPLY_ARRAY) {
+                snprintf(errstr, errstr_size, "unexpected SCAN reply%s%s",
+                         reply && reply->type == REDIS_REPLY_ERROR ? ": " : "",
+                         reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "");
+                rc = -1;
+                break;
+            }
+            snprintf(cursor, sizeof cursor, "%s", reply->element[0]->str);
+            for (size_t i = 0; i < reply->element[1]->elements; i++)
+                fn(opaque, reply->element[1]->element[i]->str);
+        } while (strcmp(cursor, "0"));
+    }
+    ff_rpipe_term(&p);
+    free(seen);
+    return rc;
 }
 
 uint64_t ff_redis_roundtrips(const ff_redis_t *r)
@@ -461,6 +916,11 @@ uint64_t ff_redis_roundtrips(const ff_redis_t *r)
 uint64_t ff_redis_commands(const ff_redis_t *r)
 {
     return r->commands;
+}
+
+uint64_t ff_redis_redirects(const ff_redis_t *r)
+{
+    return r->redirects;
 }
 
 /* CRC16-CCITT (XMODEM), the function Redis Cluster uses for key slots. */

@@ -1,4 +1,4 @@
-/* ff_redis: a hiredis client for batches: URLs, pipelines, scripts by SHA, reconnects. */
+/* ff_redis: a hiredis client for batches: URLs, pipelines, scripts by SHA, reconnects, Redis Cluster. */
 #ifndef FF_REDIS_H
 #define FF_REDIS_H
 
@@ -10,18 +10,30 @@
 
 /* ---- URLs ----------------------------------------------------------------- */
 
+#define FF_REDIS_MAX_SEEDS 16
+
 typedef struct ff_redis_url_s {
-    char host[256];
+    char host[256]; /* the server, or a cluster's first seed node */
     int port;
     char path[256]; /* unix socket, or "" */
     char user[128];
     char pass[256];
     int db;
+    int cluster; /* redis-cluster://: host and port are seeds[0] */
+    int nseeds;
+    struct {
+        char host[256];
+        int port;
+    } seeds[FF_REDIS_MAX_SEEDS];
 } ff_redis_url_t;
 
-/* Parses redis://[user:pass@]host[:port][/db] or unix:///path[?db=N].
- * 0, or -1 with errstr. */
+/* Parses redis://[user:pass@]host[:port][/db], unix:///path[?db=N] or
+ * redis-cluster://[user:pass@]host[:port][,host[:port]…][/0] (seed nodes of
+ * a Redis Cluster, which has only db 0). 0, or -1 with errstr. */
 int ff_redis_url_parse(const char *url, ff_redis_url_t *out, char *errstr, size_t errstr_size);
+
+/* url with its password replaced by "***", for logs and errors; returns buf. */
+const char *ff_redis_url_redact(const char *url, char *buf, size_t size);
 
 /* ---- pipelines ------------------------------------------------------------ */
 
@@ -61,9 +73,18 @@ redisReply *ff_rpipe_reply(const ff_rpipe_t *p, size_t i);
 typedef struct ff_redis_s ff_redis_t;
 
 /* A client for url (see ff_redis_url_parse) with a per-round-trip timeout.
- * It connects lazily, on the first exec. NULL with errstr on a bad URL. */
-ff_redis_t *ff_redis_new(const char *url, int64_t timeout_ms, char *errstr, size_t errstr_size);
+ * It connects lazily, on the first exec. With cluster set (or a
+ * redis-cluster:// URL) the URL's host is a seed node of a Redis Cluster:
+ * commands go to the master that serves their key's slot (see
+ * ff_redis_exec). NULL with errstr on a bad URL. */
+ff_redis_t *ff_redis_new(const char *url, int cluster, int64_t timeout_ms, char *errstr,
+                         size_t errstr_size);
+struct ff_conf_s;
+/* ff_redis_new from the settings redis.url, redis.cluster, redis.timeout;
+ * errstr names the setting that is wrong. */
+ff_redis_t *ff_redis_from_conf(const struct ff_conf_s *conf, char *errstr, size_t errstr_size);
 void ff_redis_destroy(ff_redis_t *r);
+int ff_redis_is_cluster(const ff_redis_t *r);
 
 /* Registers a Lua script; it is loaded (SCRIPT LOAD) on every (re)connect
  * and called by its SHA. Returns its handle. */
@@ -72,25 +93,41 @@ int ff_redis_script(ff_redis_t *r, const char *name, const char *lua);
  * args, then ff_rpipe_end. */
 void ff_rpipe_begin_script(ff_rpipe_t *p, const ff_redis_t *r, int handle);
 
-/* Connects (if needed) and loads the scripts. 0, or -1 with errstr. */
+/* Connects (if needed) and loads the scripts; in a cluster, reads the slot
+ * map and connects to every master. 0, or -1 with errstr. */
 int ff_redis_connect(ff_redis_t *r, char *errstr, size_t errstr_size);
-/* Sends every command of p and reads every reply: one round trip. Replies
- * that are Redis errors are left for the caller, except NOSCRIPT, which
- * reloads the scripts and re-sends the affected commands. Returns 0, or -1
- * with errstr when the connection failed or timed out (the connection is
- * dropped and re-established by the next call). */
+/* Sends every command of p and reads every reply: one round trip (in a
+ * cluster, one pipeline per master that serves some of the keys, all sent
+ * before any is read). A command's key is its first argument, or for
+ * EVALSHA/EVAL/FCALL its first key; a cluster sends keyless commands to
+ * any master. Replies that are Redis errors are left for the caller, except
+ * NOSCRIPT, which reloads the scripts and re-sends the affected commands,
+ * and a cluster's redirections: MOVED (re-sent where it points, and the
+ * slot map is read again before the next call), ASK (re-sent there after
+ * ASKING) and TRYAGAIN or CLUSTERDOWN (re-sent after a pause, for at most
+ * the timeout). Replies come back in the order the commands were added.
+ * Returns 0, or -1 with errstr when a connection failed or timed out (the
+ * connection is dropped and re-established by the next call). */
 int ff_redis_exec(ff_redis_t *r, ff_rpipe_t *p, char *errstr, size_t errstr_size);
-/* Drops the connection (tests, and after protocol errors). */
+/* Drops every connection (tests, and after protocol errors). */
 void ff_redis_disconnect(ff_redis_t *r);
 int ff_redis_connected(const ff_redis_t *r);
+
+/* Calls fn for every key matching the glob pattern (SCAN MATCH; on every
+ * master of a cluster). 0, or -1 with errstr. */
+int ff_redis_scan(ff_redis_t *r, const char *pattern, void (*fn)(void *opaque, const char *key),
+                  void *opaque, char *errstr, size_t errstr_size);
 
 struct ff_series_s;
 /* Observes every round trip's duration (seconds) in a histogram (may be NULL). */
 void ff_redis_set_latency(ff_redis_t *r, struct ff_series_s *histogram);
 
-/* Round trips and commands sent since the client was made. */
+/* Round trips (one per pipeline sent to one server), commands sent, and
+ * cluster redirections followed (MOVED, ASK, TRYAGAIN, CLUSTERDOWN) since
+ * the client was made. */
 uint64_t ff_redis_roundtrips(const ff_redis_t *r);
 uint64_t ff_redis_commands(const ff_redis_t *r);
+uint64_t ff_redis_redirects(const ff_redis_t *r);
 
 /* The Redis Cluster hash slot of a key (CRC16 of its {hash tag}). */
 unsigned ff_redis_key_slot(const char *key, size_t len);

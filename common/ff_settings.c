@@ -9,7 +9,11 @@ const ff_setting_t ff_settings[] = {
     {"kafka.bootstrap.servers", FF_CONF_STR, "localhost:9092", UNBOUNDED, FF_P_ALL, NULL,
      "Kafka brokers, host:port[,host:port…]"},
     {"redis.url", FF_CONF_STR, "redis://localhost:6379/0", UNBOUNDED, FF_P_ALL,
-     ff_conf_check_redis_url, "Redis: redis://[user:pass@]host:port/db or unix:///path"},
+     ff_conf_check_redis_url,
+     "Redis: redis://[user:pass@]host:port/db, unix:///path, or "
+     "redis-cluster://[user:pass@]host:port[,host:port…] for a Redis Cluster"},
+    {"redis.cluster", FF_CONF_BOOL, "false", UNBOUNDED, FF_P_ALL, NULL,
+     "true: redis.url names a seed node of a Redis Cluster (as redis-cluster:// does)"},
     {"redis.timeout", FF_CONF_DURATION, "5s", 10, 600000, FF_P_ALL, NULL,
      "how long a Redis round trip may take before it counts as an outage"},
     {"group.id", FF_CONF_STR, "footfall-{proc}", UNBOUNDED, FF_P_PROCS, NULL,

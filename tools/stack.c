@@ -138,17 +138,18 @@ static int redis_ping(int port)
     return ok;
 }
 
-static int launch_redis(ff_stack_t *s)
+/* redis-server on port in dir with extra arguments; waits until it answers
+ * PING. Its pid, or -1 (most likely the port was taken meanwhile). */
+static pid_t spawn_redis(const char *dir, const char *log, int port, const char *const *extra)
 {
-    char port[16], log[600], dir[300];
-    const char *argv[32];
+    char portstr[16];
+    const char *argv[40];
     int argc = 0;
-    snprintf(port, sizeof port, "%d", s->redis_port);
-    snprintf(log, sizeof log, "%s/redis.log", s->dir);
-    snprintf(dir, sizeof dir, "%s", s->dir);
+    pid_t pid;
+    snprintf(portstr, sizeof portstr, "%d", port);
     argv[argc++] = "/usr/bin/redis-server";
     argv[argc++] = "--port";
-    argv[argc++] = port;
+    argv[argc++] = portstr;
     argv[argc++] = "--bind";
     argv[argc++] = "127.0.0.1";
     argv[argc++] = "--dir";
@@ -157,24 +158,34 @@ static int launch_redis(ff_stack_t *s)
     argv[argc++] = "";
     argv[argc++] = "--appendonly";
     argv[argc++] = "no";
-    for (int i = 0; s->redis_args[i] && argc < 30; i++)
-        argv[argc++] = s->redis_args[i];
+    for (int i = 0; extra && extra[i] && argc < 38; i++)
+        argv[argc++] = extra[i];
     argv[argc] = NULL;
-    s->redis_pid = ff_spawn(argv, NULL, log);
-    if (s->redis_pid < 0)
+    pid = ff_spawn(argv, NULL, log);
+    if (pid < 0)
         return -1;
     for (int i = 0; i < 500; i++) {
-        if (redis_ping(s->redis_port)) {
-            snprintf(s->redis_url, sizeof s->redis_url, "redis://127.0.0.1:%d/0", s->redis_port);
-            return 0;
-        }
-        if (waitpid(s->redis_pid, NULL, WNOHANG) == s->redis_pid)
-            break; /* it died: most likely the port was taken meanwhile */
+        if (redis_ping(port))
+            return pid;
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            return -1; /* it died */
         ff_sleep_ms(10);
     }
-    ff_reap(s->redis_pid, SIGKILL, 1000);
-    s->redis_pid = 0;
+    ff_reap(pid, SIGKILL, 1000);
     return -1;
+}
+
+static int launch_redis(ff_stack_t *s)
+{
+    char log[600];
+    snprintf(log, sizeof log, "%s/redis.log", s->dir);
+    s->redis_pid = spawn_redis(s->dir, log, s->redis_port, s->redis_args);
+    if (s->redis_pid < 0) {
+        s->redis_pid = 0;
+        return -1;
+    }
+    snprintf(s->redis_url, sizeof s->redis_url, "redis://127.0.0.1:%d/0", s->redis_port);
+    return 0;
 }
 
 int ff_stack_start_redis(ff_stack_t *s, const char *const *extra)
@@ -201,6 +212,152 @@ int ff_stack_stop_redis(ff_stack_t *s)
     int rc = ff_reap(s->redis_pid, SIGTERM, 5000);
     s->redis_pid = 0;
     return rc;
+}
+
+/* A reply to one command on 127.0.0.1:port (caller frees), or NULL. */
+static redisReply *node_command(int port, const char *cmd)
+{
+    struct timeval tv = {2, 0};
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
+    redisReply *r = NULL;
+    if (c && !c->err)
+        r = redisCommand(c, cmd);
+    if (c)
+        redisFree(c);
+    return r;
+}
+
+/* Runs argv to completion, output to log; its exit status. */
+static int run_tool(const char *const argv[], const char *log, int timeout_ms)
+{
+    pid_t pid = ff_spawn(argv, NULL, log);
+    return pid < 0 ? -1 : ff_reap(pid, 0, timeout_ms);
+}
+
+int ff_stack_start_redis_cluster(ff_stack_t *s, int masters)
+{
+    char log[600], dir[600], addr[FF_STACK_MAX_CLUSTER][32];
+    const char *argv[FF_STACK_MAX_CLUSTER + 8];
+    int argc = 0;
+    size_t off;
+    if (masters < 1 || masters > FF_STACK_MAX_CLUSTER)
+        return -1;
+    for (int i = 0; i < masters; i++) {
+        snprintf(dir, sizeof dir, "%s/redis-%d", s->dir, i);
+        snprintf(log, sizeof log, "%s/redis-%d.log", s->dir, i);
+        if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+            return -1;
+        for (int attempt = 0; attempt < 5 && s->cluster_pids[i] <= 0; attempt++) {
+            char bus[16];
+            int port = ff_free_port(), busport = ff_free_port();
+            const char *extra[] = {"--cluster-enabled", "yes", "--cluster-config-file",
+                                   "nodes.conf", "--cluster-node-timeout", "5000",
+                                   "--cluster-port", bus, NULL};
+            if (busport == port)
+                continue;
+            snprintf(bus, sizeof bus, "%d", busport);
+            s->cluster_pids[i] = spawn_redis(dir, log, port, extra);
+            s->cluster_ports[i] = port;
+        }
+        s->ncluster = i + 1;
+        if (s->cluster_pids[i] <= 0)
+            return -1;
+        snprintf(addr[i], sizeof addr[i], "127.0.0.1:%d", s->cluster_ports[i]);
+    }
+    argv[argc++] = "/usr/bin/redis-cli";
+    argv[argc++] = "--cluster";
+    argv[argc++] = "create";
+    for (int i = 0; i < masters; i++)
+        argv[argc++] = addr[i];
+    argv[argc++] = "--cluster-replicas";
+    argv[argc++] = "0";
+    argv[argc++] = "--cluster-yes";
+    argv[argc] = NULL;
+    snprintf(log, sizeof log, "%s/redis-cluster-create.log", s->dir);
+    if (run_tool(argv, log, 60000) != 0)
+        return -1;
+    /* Every node agrees the cluster is up, and knows its id. */
+    for (int i = 0; i < masters; i++) {
+        bool ok = false;
+        for (int k = 0; k < 1000 && !ok; k++) {
+            redisReply *r = node_command(s->cluster_ports[i], "CLUSTER INFO");
+            ok = r && r->type == REDIS_REPLY_STRING && strstr(r->str, "cluster_state:ok");
+            if (r)
+                freeReplyObject(r);
+            if (!ok)
+                ff_sleep_ms(10);
+        }
+        redisReply *id = node_command(s->cluster_ports[i], "CLUSTER MYID");
+        if (!ok || !id || id->type != REDIS_REPLY_STRING) {
+            if (id)
+                freeReplyObject(id);
+            return -1;
+        }
+        snprintf(s->cluster_ids[i], sizeof s->cluster_ids[i], "%s", id->str);
+        freeReplyObject(id);
+    }
+    off = (size_t)snprintf(s->redis_url, sizeof s->redis_url, "redis-cluster://");
+    for (int i = 0; i < masters && off < sizeof s->redis_url; i++)
+        off += (size_t)snprintf(s->redis_url + off, sizeof s->redis_url - off, "%s%s",
+                                i ? "," : "", addr[i]);
+    s->redis_port = s->cluster_ports[0];
+    return 0;
+}
+
+pid_t ff_stack_cluster_churn(ff_stack_t *s, int nslots)
+{
+    char log[600];
+    ff_buf_t sh;
+    pid_t pid;
+    if (s->ncluster < 2)
+        return -1;
+    ff_buf_init(&sh);
+    /* Round and round: master i gives nslots to master i+1, until told to
+     * stop; a reshard that fails (nodes not agreeing yet on the last one)
+     * is tried again a moment later. */
+    ff_buf_printf(&sh, "cd '%s' || exit 1\n: > churn.count\nwhile [ ! -e churn.stop ]; do\n",
+                  s->dir);
+    for (int i = 0; i < s->ncluster; i++) {
+        int to = (i + 1) % s->ncluster;
+        ff_buf_printf(&sh,
+                      "  [ -e churn.stop ] && break\n"
+                      "  if /usr/bin/redis-cli --cluster reshard 127.0.0.1:%d --cluster-from %s "
+                      "--cluster-to %s --cluster-slots %d --cluster-yes >>churn.out 2>&1; then\n"
+                      "    echo ok >> churn.count\n  else\n    echo failed >> churn.count; "
+                      "sleep 1\n  fi\n",
+                      s->cluster_ports[i], s->cluster_ids[i], s->cluster_ids[to], nslots);
+    }
+    ff_buf_puts(&sh, "done\n");
+    snprintf(log, sizeof log, "%s/churn.log", s->dir);
+    const char *argv[] = {"/bin/sh", "-c", sh.data, NULL};
+    pid = ff_spawn(argv, NULL, log);
+    ff_buf_term(&sh);
+    return pid;
+}
+
+int ff_stack_cluster_churn_stop(ff_stack_t *s, pid_t pid)
+{
+    char path[600];
+    FILE *fp;
+    int done = 0;
+    char line[64];
+    snprintf(path, sizeof path, "%s/churn.stop", s->dir);
+    if ((fp = fopen(path, "w")))
+        fclose(fp);
+    /* A reshard in progress finishes: stopping it midway would leave a
+     * slot half migrated. */
+    if (ff_reap(pid, 0, 300000) != 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/churn.count", s->dir);
+    if (!(fp = fopen(path, "r")))
+        return -1;
+    while (fgets(line, sizeof line, fp))
+        done += !strcmp(line, "ok\n");
+    fclose(fp);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/churn.stop", s->dir);
+    unlink(path);
+    return done;
 }
 
 int ff_stack_start_broker(ff_stack_t *s, int partitions)
@@ -301,6 +458,10 @@ void ff_stack_stop(ff_stack_t *s)
     s->broker_pid = 0;
     if (s->redis_pid > 0)
         ff_stack_stop_redis(s);
+    for (int i = 0; i < s->ncluster; i++)
+        if (s->cluster_pids[i] > 0)
+            ff_reap(s->cluster_pids[i], SIGTERM, 5000);
+    s->ncluster = 0;
     if (s->dir[0] && !s->keep_dir)
         remove_dir(s->dir);
 }

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #define FF_STACK_MAX_PROCS 128
+#define FF_STACK_MAX_CLUSTER 6
 
 typedef struct ff_stack_proc_s {
     pid_t pid;
@@ -19,7 +20,12 @@ typedef struct ff_stack_s {
     pid_t redis_pid;
     int redis_port;
     const char *redis_args[16]; /* the extra arguments it was started with */
-    char redis_url[128];
+    char redis_url[256];
+    /* A Redis Cluster instead (ff_stack_start_redis_cluster): its masters. */
+    int ncluster;
+    pid_t cluster_pids[FF_STACK_MAX_CLUSTER];
+    int cluster_ports[FF_STACK_MAX_CLUSTER];
+    char cluster_ids[FF_STACK_MAX_CLUSTER][48];
     pid_t broker_pid;
     char bootstrap[256];
     ff_stack_proc_t procs[FF_STACK_MAX_PROCS];
@@ -51,6 +57,18 @@ int ff_stack_stop_redis(ff_stack_t *s);
 /* Starts redis-server again on the same port, directory and arguments
  * (its AOF or RDB, if it kept one, is loaded). 0 or -1. */
 int ff_stack_restart_redis(ff_stack_t *s);
+/* A Redis Cluster of `masters` redis-servers (no replicas) on free ports,
+ * created with redis-cli --cluster create; waits until every node says the
+ * cluster is ok. redis_url is then redis-cluster://host:port,… and
+ * redis_port the first master's. 0 or -1. */
+int ff_stack_start_redis_cluster(ff_stack_t *s, int masters);
+/* Reshards the cluster in the background, as an operator would (redis-cli
+ * --cluster reshard): master i gives nslots slots to master i+1, round and
+ * round, until ff_stack_cluster_churn_stop. Returns the pid, or -1. */
+pid_t ff_stack_cluster_churn(ff_stack_t *s, int nslots);
+/* Lets the reshard in progress finish and stops; returns how many
+ * reshards completed, or -1. */
+int ff_stack_cluster_churn_stop(ff_stack_t *s, pid_t pid);
 /* footfall broker with `partitions` per topic; waits for its address. */
 int ff_stack_start_broker(ff_stack_t *s, int partitions);
 /* footfall-<name> with extra "K=V" environment entries; its log goes to

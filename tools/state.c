@@ -36,36 +36,6 @@ static int own_flag(const char *flag)
 
 /* ---- reading keys ---------------------------------------------------------------- */
 
-typedef void (*key_fn)(void *opaque, const char *key);
-
-/* SCAN MATCH pattern: one round trip per page. */
-static int scan(ff_redis_t *redis, const char *pattern, key_fn fn, void *opaque, char *errstr,
-                size_t errstr_size)
-{
-    char cursor[32] = "0";
-    ff_rpipe_t p;
-    ff_rpipe_init(&p);
-    do {
-        ff_rpipe_reset(&p);
-        ff_rpipe_cmd(&p, "SCAN", cursor, "MATCH", pattern, "COUNT", "1000", NULL);
-        if (ff_redis_exec(redis, &p, errstr, errstr_size) == -1) {
-            ff_rpipe_term(&p);
-            return -1;
-        }
-        redisReply *r = ff_rpipe_reply(&p, 0);
-        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-            snprintf(errstr, errstr_size, "unexpected SCAN reply");
-            ff_rpipe_term(&p);
-            return -1;
-        }
-        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
-        for (size_t i = 0; i < r->element[1]->elements; i++)
-            fn(opaque, r->element[1]->element[i]->str);
-    } while (strcmp(cursor, "0"));
-    ff_rpipe_term(&p);
-    return 0;
-}
-
 /* A glob pattern matching exactly s, then the rest of pattern. */
 static char *glob_escape(const char *prefix, const char *tag, const char *rest)
 {
@@ -178,7 +148,7 @@ static int show_customer(ff_conf_t *conf, ff_redis_t *redis, const char *prefix,
     ff_arena_init(&arena, 64 * 1024);
     ff_customer_init(&c, id, &arena);
     pattern = glob_escape(prefix, tag, "*");
-    if (scan(redis, pattern, collect, &k, errstr, sizeof errstr) == -1)
+    if (ff_redis_scan(redis, pattern, collect, &k, errstr, sizeof errstr) == -1)
         goto err;
     if (k.n == 0) {
         fprintf(stderr, "footfall state: no state for customer %s under prefix '%s'\n", id,
@@ -368,7 +338,7 @@ static int show_store(ff_redis_t *redis, const char *prefix, const char *id, con
 
     ff_rpipe_init(&p);
     ff_buf_init(&b);
-    if (scan(redis, pattern, collect, &k, errstr, sizeof errstr) == -1)
+    if (ff_redis_scan(redis, pattern, collect, &k, errstr, sizeof errstr) == -1)
         goto err;
     if (k.n == 0) {
         fprintf(stderr, "footfall state: no state for store %s under prefix '%s'\n", id, prefix);
@@ -540,7 +510,7 @@ static int keys_under(ff_redis_t *redis, const char *prefix, keys_t *k, char *er
         ff_buf_putc(&pat, *p);
     }
     ff_buf_puts(&pat, ":*");
-    rc = scan(redis, pat.data, collect, &raw, errstr, errstr_size);
+    rc = ff_redis_scan(redis, pat.data, collect, &raw, errstr, errstr_size);
     for (size_t i = 0; rc == 0 && i < raw.n; i++)
         if (!skip_key(raw.keys[i] + strlen(prefix) + 1))
             collect(k, raw.keys[i] + strlen(prefix) + 1);
@@ -661,8 +631,7 @@ int cmd_state(int argc, char **argv)
         fprintf(stderr, "footfall state: --sample wants a positive number\n");
         goto out;
     }
-    redis = ff_redis_new(ff_conf_str(conf, "redis.url"), ff_conf_int(conf, "redis.timeout"),
-                         errstr, sizeof errstr);
+    redis = ff_redis_from_conf(conf, errstr, sizeof errstr);
     if (!redis) {
         fprintf(stderr, "footfall state: %s\n", errstr);
         goto out;

@@ -345,8 +345,75 @@ Test(ff_redis_url_parse, rejects_what_it_cannot_connect_to)
         char err[256] = "";
         cr_assert_eq(ff_redis_url_parse(bad[i], &u, err, sizeof err), -1, "'%s' should be rejected",
                      bad[i]);
-        cr_assert_not_null(strstr(err, bad[i]), "the error names the URL: %s", err);
+        cr_assert_not_null(strstr(err, "expected redis://"), "the error says what would do: %s",
+                           err);
+        /* The client names the URL (the settings name the key and value). */
+        cr_assert_null(ff_redis_new(bad[i], 0, 1000, err, sizeof err));
+        char safe[256];
+        cr_assert_not_null(strstr(err, ff_redis_url_redact(bad[i], safe, sizeof safe)),
+                           "the error names the URL (without a password): %s", err);
     }
+}
+
+Test(ff_redis_url_parse, redacts_passwords_for_logs)
+{
+    char buf[256];
+    cr_assert_str_eq(ff_redis_url_redact("redis://u:s3cret@h:1/2", buf, sizeof buf),
+                     "redis://u:***@h:1/2");
+    cr_assert_str_eq(ff_redis_url_redact("redis://s3cret@h", buf, sizeof buf), "redis://***@h");
+    cr_assert_str_eq(ff_redis_url_redact("redis-cluster://:pw@a:1,b:2", buf, sizeof buf),
+                     "redis-cluster://:***@a:1,b:2");
+    cr_assert_str_eq(ff_redis_url_redact("redis://h:1/0", buf, sizeof buf), "redis://h:1/0");
+    cr_assert_str_eq(ff_redis_url_redact("unix:///tmp/r.sock", buf, sizeof buf),
+                     "unix:///tmp/r.sock");
+    char err[256];
+    cr_assert_null(ff_redis_new("redis://u:s3cret@h:1/0/x", 0, 1000, err, sizeof err));
+    cr_assert_null(strstr(err, "s3cret"), "no password in errors: %s", err);
+}
+
+Test(ff_redis_url_parse, reads_cluster_seed_nodes)
+{
+    ff_redis_url_t u = parse_ok("redis-cluster://user:pw@10.0.0.1:7000,10.0.0.2,node3:7002");
+    cr_assert_eq(u.cluster, 1);
+    cr_assert_eq(u.nseeds, 3);
+    cr_assert_str_eq(u.seeds[0].host, "10.0.0.1");
+    cr_assert_eq(u.seeds[0].port, 7000);
+    cr_assert_str_eq(u.seeds[1].host, "10.0.0.2");
+    cr_assert_eq(u.seeds[1].port, 6379, "the default port");
+    cr_assert_str_eq(u.seeds[2].host, "node3");
+    cr_assert_eq(u.seeds[2].port, 7002);
+    cr_assert_str_eq(u.host, "10.0.0.1", "host and port are the first seed");
+    cr_assert_eq(u.port, 7000);
+    cr_assert_str_eq(u.user, "user");
+    cr_assert_str_eq(u.pass, "pw");
+    cr_assert_eq(u.db, 0);
+    u = parse_ok("redis-cluster://h:1/0");
+    cr_assert_eq(u.nseeds, 1);
+    u = parse_ok("redis://h:1");
+    cr_assert_eq(u.cluster, 0);
+    cr_assert_eq(u.nseeds, 1);
+}
+
+Test(ff_redis_url_parse, rejects_bad_cluster_urls)
+{
+    const char *bad[] = {"redis-cluster://",      "redis-cluster://h:1,",  "redis-cluster://,h:1",
+                         "redis-cluster://h:1,,h", "redis-cluster://h:x,h", "redis://h:1,h:2",
+                         "redis-cluster://h:1/3"};
+    for (size_t i = 0; i < FF_ARRAY_LEN(bad); i++) {
+        ff_redis_url_t u;
+        char err[256] = "";
+        cr_assert_eq(ff_redis_url_parse(bad[i], &u, err, sizeof err), -1, "'%s' should be rejected",
+                     bad[i]);
+    }
+    char err[256] = "";
+    ff_redis_url_t u;
+    ff_redis_url_parse("redis-cluster://h:1/3", &u, err, sizeof err);
+    cr_assert_str_eq(err, "a Redis Cluster has only db 0");
+    /* redis.cluster=true with a URL a cluster cannot have. */
+    cr_assert_null(ff_redis_new("redis://h:1/2", 1, 1000, err, sizeof err));
+    cr_assert(strstr(err, "db 0"), "%s", err);
+    cr_assert_null(ff_redis_new("unix:///tmp/r.sock", 1, 1000, err, sizeof err));
+    cr_assert(strstr(err, "over TCP"), "%s", err);
 }
 
 Test(ff_redis_url_parse, rejects_a_unix_socket_db_out_of_range)

@@ -85,7 +85,7 @@ static void setup(void)
     char err[256];
     memset(&toy, 0, sizeof toy);
     ff_env_start(&env, 1, NULL);
-    redis = ff_redis_new(env.stack.redis_url, 2000, err, sizeof err);
+    redis = ff_redis_new(env.stack.redis_url, 0, 2000, err, sizeof err);
     cr_assert_not_null(redis, "%s", err);
     codec = env.codec;
     ff_engine_opts_t opts = {.prefix = "ff", .state_size = sizeof(toy_ent_t),
@@ -223,13 +223,11 @@ Test(engine, a_redis_outage_fails_the_batch_and_a_retry_applies_it_once)
     cr_assert_eq(ff_stack_start_redis(&env.stack, NULL), 0);
     ff_redis_destroy(redis);
     ff_engine_destroy(engine);
-    redis = ff_redis_new(env.stack.redis_url, 2000, err, sizeof err);
+    redis = ff_redis_new(env.stack.redis_url, 0, 2000, err, sizeof err);
     ff_engine_opts_t opts = {.prefix = "ff", .state_size = sizeof(toy_ent_t),
                              .outcome_ttl_ms = 86400000};
     engine = ff_engine_new(redis, codec, &toy_ops, &toy, &opts);
-    redisFree(env.redis);
-    struct timeval tv = {2, 0};
-    env.redis = redisConnectWithTimeout("127.0.0.1", env.stack.redis_port, tv);
+    ff_env_reconnect_redis(&env);
     cr_assert_eq(ff_engine_run(engine, evs, 2, floors, &arena, err, sizeof err), 0, "%s", err);
     cr_assert_str_eq(ff_env_hget(&env, "ff:{s:D}:toy", "total"), "3");
 }

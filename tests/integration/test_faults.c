@@ -11,8 +11,20 @@
  * records of a transaction that a SIGKILL interrupted; the embedded broker
  * (librdkafka's mock cluster) shows them, so here a duplicate is allowed
  * only if it is byte for byte the same record: that is what makes it safe
- * for a consumer to deduplicate. */
+ * for a consumer to deduplicate.
+ *
+ * The same comparison proves scale-out: state in a Redis Cluster resharded
+ * all through the run, and three instances of footfall-geofence sharing 12
+ * partitions while one is killed and another joins.
+ *
+ * A plain run is the reference; the tests of a run share it (it is made
+ * once per partition count, under a lock, in FF_FAULTS_REF_DIR). */
 #include <criterion/criterion.h>
+#include <criterion/hooks.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,12 +130,25 @@ static void free_input(void)
 
 /* ---- a run ---------------------------------------------------------------- */
 
-typedef enum { RUN_PLAIN, RUN_KILLS, RUN_REDIS_CRASH, RUN_BROKER_DOWN } run_kind_t;
+typedef enum {
+    RUN_PLAIN,
+    RUN_KILLS,
+    RUN_REDIS_CRASH,
+    RUN_BROKER_DOWN,
+    RUN_RESHARD,  /* state in a 3-master Redis Cluster, resharded all along */
+    RUN_INSTANCES /* 3 footfall-geofence instances; one killed, one added */
+} run_kind_t;
+
+#define GEO_INSTANCES 3
 
 typedef struct run_s {
     ff_env_t env;
     int proc[NPROC];    /* index in the stack of each processor's current instance */
     int kills[NPROC];   /* SIGKILLs that hit a processor with work left */
+    int geo[GEO_INSTANCES + 1]; /* RUN_INSTANCES: every footfall-geofence started */
+    bool geo_alive[GEO_INSTANCES + 1];
+    int ngeo;
+    int reshards;       /* RUN_RESHARD: reshards completed during the run */
     char *outputs;      /* sorted "topic id hex(value)" lines, one per distinct record */
     char *state;        /* sorted dump of every Redis key */
     int duplicates;     /* records seen more than once (identical) */
@@ -143,10 +168,10 @@ static void wait_assigned(run_t *r, int p)
         ff_sleep_ms(50);
 }
 
-/* Kills footfall-p with SIGKILL mid-stream and starts it again: once it has
- * committed something since it started, a few milliseconds later. Returns
- * false when the phase finished before a kill could land. */
-static bool kill_and_restart(run_t *r, int p, ff_rng_t *rng)
+/* Waits until footfall-p has committed something since now, then a few
+ * milliseconds more, and SIGKILLs instance `index` if the group still has
+ * work left. Returns false when the phase finished before a kill could land. */
+static bool kill_mid_stream(run_t *r, int p, int index, ff_rng_t *rng)
 {
     int64_t start = ff_env_lag(&r->env, proc_groups[p], proc_topics[p]), lag = start;
     int64_t deadline = ff_mono_ms() + 120000;
@@ -162,9 +187,62 @@ static bool kill_and_restart(run_t *r, int p, ff_rng_t *rng)
     if (ff_env_lag(&r->env, proc_groups[p], proc_topics[p]) <= 0)
         return false;
     r->kills[p]++;
-    ff_env_proc_stop(&r->env, r->proc[p], SIGKILL);
+    ff_env_proc_stop(&r->env, index, SIGKILL);
+    return true;
+}
+
+/* Kills footfall-p mid-stream and starts it again. */
+static bool kill_and_restart(run_t *r, int p, ff_rng_t *rng)
+{
+    if (!kill_mid_stream(r, p, r->proc[p], rng))
+        return false;
     r->proc[p] = ff_env_proc(&r->env, proc_names[p], proc_env);
     return true;
+}
+
+/* Another footfall-geofence in the group, with an instance.id of its own
+ * (its transactional.id: instances sharing one would fence each other). */
+static void add_geofence(run_t *r)
+{
+    static const char *const ids[] = {"FOOTFALL_INSTANCE_ID=geo-a", "FOOTFALL_INSTANCE_ID=geo-b",
+                                      "FOOTFALL_INSTANCE_ID=geo-c", "FOOTFALL_INSTANCE_ID=geo-d"};
+    const char *envp[FF_ARRAY_LEN(proc_env) + 1];
+    size_t n = 0;
+    cr_assert_lt(r->ngeo, GEO_INSTANCES + 1);
+    for (; proc_env[n]; n++)
+        envp[n] = proc_env[n];
+    envp[n++] = ids[r->ngeo];
+    envp[n] = NULL;
+    r->geo[r->ngeo] = ff_env_proc(&r->env, "geofence", envp);
+    r->geo_alive[r->ngeo] = true;
+    r->proc[P_GEO] = r->geo[r->ngeo++];
+}
+
+/* Partitions footfall-geofence instance i was given, over its whole life. */
+static int geo_assigned(run_t *r, int i)
+{
+    char *log = ff_env_proc_log(&r->env, r->geo[i]);
+    int total = 0;
+    for (const char *p = log; (p = strstr(p, "\"msg\":\"assigned ")); p++)
+        total += atoi(p + strlen("\"msg\":\"assigned "));
+    free(log);
+    return total;
+}
+
+/* The sum of a counter of the summaries footfall-p logs at stop. */
+static long long summary_count(run_t *r, int index, const char *name)
+{
+    char *log = ff_env_proc_log(&r->env, index);
+    char needle[64];
+    long long total = 0;
+    snprintf(needle, sizeof needle, " %s=", name);
+    for (const char *p = log; (p = strstr(p, "\"event\":\"proc.summary\"")); p++) {
+        const char *v = strstr(p, needle);
+        if (v)
+            total += atoll(v + strlen(needle));
+    }
+    free(log);
+    return total;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -175,22 +253,14 @@ static int cmp_str(const void *a, const void *b)
 static void dump_state(run_t *r)
 {
     ff_buf_t lines;
-    char **keys;
-    size_t nkeys = 0;
-    redisReply *all = ff_env_redis(&r->env, "KEYS ff:*");
+    size_t nkeys;
+    char **keys = ff_env_keys(&r->env, "ff:*", &nkeys);
     ff_buf_init(&lines);
-    keys = calloc(all->elements + 1, sizeof(char *));
-    for (size_t i = 0; i < all->elements; i++) {
-        const char *k = all->element[i]->str;
-        size_t kl = strlen(k);
-        /* Stored outputs depend on where batches started: not state. */
-        if (kl > 4 && !strcmp(k + kl - 4, ":out"))
-            continue;
-        keys[nkeys++] = strdup(k);
-    }
-    freeReplyObject(all);
-    qsort(keys, nkeys, sizeof(char *), cmp_str);
     for (size_t i = 0; i < nkeys; i++) {
+        size_t kl = strlen(keys[i]);
+        /* Stored outputs depend on where batches started: not state. */
+        if (kl > 4 && !strcmp(keys[i] + kl - 4, ":out"))
+            continue;
         redisReply *t = ff_env_redis(&r->env, "TYPE %s", keys[i]);
         ff_buf_printf(&lines, "%s [%s]", keys[i], t->str);
         if (!strcmp(t->str, "hash") || !strcmp(t->str, "set")) {
@@ -218,9 +288,8 @@ static void dump_state(run_t *r)
         }
         ff_buf_putc(&lines, '\n');
         freeReplyObject(t);
-        free(keys[i]);
     }
-    free(keys);
+    ff_env_keys_free(keys, nkeys);
     r->state = ff_buf_detach(&lines);
 }
 
@@ -275,15 +344,30 @@ static void collect_outputs(run_t *r)
     r->outputs = ff_buf_detach(&out);
 }
 
-static void run(run_t *r, run_kind_t kind, int kills_per_phase)
+static void run(run_t *r, run_kind_t kind, int kills_per_phase, int partitions)
 {
     static const char *const aof[] = {"--appendonly", "yes", "--appendfsync", "always", NULL};
     ff_rng_t rng;
+    pid_t churn = -1;
     memset(r, 0, sizeof(*r));
     ff_rng_seed(&rng, 20261123);
-    ff_env_start(&r->env, 2, kind == RUN_REDIS_CRASH ? aof : NULL);
-    for (int p = 0; p < NPROC; p++)
-        r->proc[p] = ff_env_proc(&r->env, proc_names[p], proc_env);
+    if (kind == RUN_RESHARD)
+        ff_env_start_cluster(&r->env, partitions, 3);
+    else
+        ff_env_start(&r->env, partitions, kind == RUN_REDIS_CRASH ? aof : NULL);
+    for (int p = 0; p < NPROC; p++) {
+        if (kind == RUN_INSTANCES && p == P_GEO)
+            for (int i = 0; i < GEO_INSTANCES; i++)
+                add_geofence(r);
+        else
+            r->proc[p] = ff_env_proc(&r->env, proc_names[p], proc_env);
+    }
+    if (kind == RUN_RESHARD) {
+        /* 1000 of the 16384 slots at a time, from one master to the next,
+         * for as long as the run lasts. */
+        churn = ff_stack_cluster_churn(&r->env.stack, 1000);
+        cr_assert_gt(churn, 0, "redis-cli --cluster reshard runs");
+    }
     for (int w = 0; w < 2; w++) {
         for (int p = 0; p < NPROC; p++) {
             phase_t *ph = &phases[w][p];
@@ -305,19 +389,27 @@ static void run(run_t *r, run_kind_t kind, int kills_per_phase)
                 cr_assert_eq(ff_reap(r->env.stack.redis_pid, SIGKILL, 5000), 128 + SIGKILL);
                 ff_sleep_ms(3000);
                 cr_assert_eq(ff_stack_restart_redis(&r->env.stack), 0, "redis restarts");
-                redisFree(r->env.redis);
-                struct timeval tv = {2, 0};
-                r->env.redis = redisConnectWithTimeout("127.0.0.1", r->env.stack.redis_port, tv);
+                ff_env_reconnect_redis(&r->env);
             } else if (kind == RUN_BROKER_DOWN && w == 1 && (p == P_WEB || p == P_POS)) {
                 wait_assigned(r, p);
                 ff_sleep_ms(100);
                 kill(r->env.stack.broker_pid, SIGUSR1);
                 ff_sleep_ms(4000);
                 kill(r->env.stack.broker_pid, SIGUSR2);
+            } else if (kind == RUN_INSTANCES && w == 0 && p == P_GEO) {
+                /* One of the three dies mid-stream; another joins. The
+                 * group hands the dead one's partitions on once its
+                 * session times out. */
+                cr_assert(kill_mid_stream(r, P_GEO, r->geo[0], &rng),
+                          "a footfall-geofence instance is killed with work left");
+                r->geo_alive[0] = false;
+                add_geofence(r);
             }
             ff_env_wait_caught_up(&r->env, proc_groups[p], proc_topics[p], 180000);
         }
     }
+    if (kind == RUN_RESHARD)
+        r->reshards = ff_stack_cluster_churn_stop(&r->env.stack, churn);
     collect_outputs(r);
     dump_state(r);
     for (size_t t = 0; t < FF_ARRAY_LEN(dlqs); t++) {
@@ -326,9 +418,16 @@ static void run(run_t *r, run_kind_t kind, int kills_per_phase)
         cr_assert_eq(n, 0, "nothing in %s", dlqs[t]);
         ff_env_msgs_free(msgs, n);
     }
-    for (int p = 0; p < NPROC; p++)
+    for (int p = 0; p < NPROC; p++) {
+        if (kind == RUN_INSTANCES && p == P_GEO)
+            continue;
         cr_assert_eq(ff_env_proc_stop(&r->env, r->proc[p], SIGTERM), 0,
                      "footfall-%s stops cleanly", proc_names[p]);
+    }
+    for (int i = 0; i < r->ngeo; i++)
+        if (r->geo_alive[i])
+            cr_assert_eq(ff_env_proc_stop(&r->env, r->geo[i], SIGTERM), 0,
+                         "footfall-geofence instance %d stops cleanly", i);
 }
 
 static void run_free(run_t *r)
@@ -378,6 +477,97 @@ static void counts(const run_t *r, int *records, int *triggers)
         (*triggers)++;
 }
 
+/* ---- the shared reference ------------------------------------------------ */
+
+/* Criterion runs each test in a process of its own; its runner makes the
+ * directory the tests share their references in, and removes it. */
+ReportHook(PRE_ALL)(struct criterion_test_set *set)
+{
+    static char dir[] = "/tmp/footfall-ref-XXXXXX";
+    (void)set;
+    if (!getenv("FF_FAULTS_REF_DIR") && mkdtemp(dir))
+        setenv("FF_FAULTS_REF_DIR", dir, 1);
+}
+
+ReportHook(POST_ALL)(struct criterion_global_stats *stats)
+{
+    const char *dir = getenv("FF_FAULTS_REF_DIR");
+    char path[512];
+    (void)stats;
+    if (!dir || strncmp(dir, "/tmp/footfall-ref-", 18))
+        return;
+    for (int n = 1; n <= 64; n++) {
+        static const char *const ext[] = {"outputs", "state", "lock"};
+        for (size_t e = 0; e < FF_ARRAY_LEN(ext); e++) {
+            snprintf(path, sizeof path, "%s/ref-%d.%s", dir, n, ext[e]);
+            unlink(path);
+        }
+    }
+    rmdir(dir);
+}
+
+static char *read_file(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    ff_buf_t b;
+    char chunk[65536];
+    size_t n;
+    if (!fp)
+        return NULL;
+    ff_buf_init(&b);
+    while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+        ff_buf_append(&b, chunk, n);
+    fclose(fp);
+    return ff_buf_detach(&b);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *fp = fopen(path, "w");
+    cr_assert_not_null(fp, "%s", path);
+    fputs(text, fp);
+    cr_assert_eq(fclose(fp), 0);
+}
+
+/* The plain run on `partitions` partitions: made by the first test that
+ * needs it, read by the others. */
+static void reference(run_t *ref, int partitions)
+{
+    const char *dir = getenv("FF_FAULTS_REF_DIR");
+    char lock[512], out_path[512], state_path[512];
+    int fd;
+    memset(ref, 0, sizeof(*ref));
+    if (!dir) { /* run by hand, without the runner's hook */
+        run(ref, RUN_PLAIN, 0, partitions);
+        ff_env_stop(&ref->env);
+        return;
+    }
+    snprintf(lock, sizeof lock, "%s/ref-%d.lock", dir, partitions);
+    snprintf(out_path, sizeof out_path, "%s/ref-%d.outputs", dir, partitions);
+    snprintf(state_path, sizeof state_path, "%s/ref-%d.state", dir, partitions);
+    fd = open(lock, O_CREAT | O_RDWR, 0600);
+    cr_assert_geq(fd, 0, "%s: %s", lock, strerror(errno));
+    cr_assert_eq(flock(fd, LOCK_EX), 0);
+    ref->outputs = read_file(out_path);
+    ref->state = read_file(state_path);
+    if (!ref->outputs || !ref->state) {
+        free(ref->outputs);
+        free(ref->state);
+        run(ref, RUN_PLAIN, 0, partitions);
+        ff_env_stop(&ref->env); /* keep only the dumps */
+        write_file(state_path, ref->state);
+        write_file(out_path, ref->outputs); /* last: its presence means both are whole */
+    }
+    flock(fd, LOCK_UN);
+    close(fd);
+}
+
+static void ref_free(run_t *ref)
+{
+    free(ref->outputs);
+    free(ref->state);
+}
+
 TestSuite(faults, .init = make_input, .fini = free_input, .timeout = 900);
 
 Test(faults, sigkill_at_a_dozen_points_per_processor_changes_nothing)
@@ -386,11 +576,10 @@ Test(faults, sigkill_at_a_dozen_points_per_processor_changes_nothing)
     const char *env_kills = getenv("FF_CRASH_KILLS");
     int per_proc = env_kills ? atoi(env_kills) : 12, records, triggers;
 
-    run(&ref, RUN_PLAIN, 0);
+    reference(&ref, 2);
     counts(&ref, &records, &triggers);
     cr_assert_gt(records, 500, "the story produced outputs (%d)", records);
-    ff_env_stop(&ref.env); /* keep only the dumps */
-    run(&crash, RUN_KILLS, per_proc);
+    run(&crash, RUN_KILLS, per_proc, 2);
     for (int p = 0; p < NPROC; p++) {
         cr_log_info("footfall-%s: %d SIGKILLs with work left", proc_names[p], crash.kills[p]);
         cr_assert_geq(crash.kills[p], per_proc, "footfall-%s was killed mid-stream %d times",
@@ -400,37 +589,67 @@ Test(faults, sigkill_at_a_dozen_points_per_processor_changes_nothing)
     expect_same("outputs", ref.outputs, crash.outputs);
     cr_log_info("%d distinct outputs, %d duplicates (identical) from killed transactions",
                 records, crash.duplicates);
-    free(ref.outputs);
-    free(ref.state);
+    ref_free(&ref);
     run_free(&crash);
 }
 
 Test(faults, a_redis_crash_and_restart_from_its_aof_changes_nothing)
 {
     run_t ref, faulty;
-    run(&ref, RUN_PLAIN, 0);
-    ff_env_stop(&ref.env);
-    run(&faulty, RUN_REDIS_CRASH, 0);
+    reference(&ref, 2);
+    run(&faulty, RUN_REDIS_CRASH, 0, 2);
     expect_same("Redis states", ref.state, faulty.state);
     expect_same("outputs", ref.outputs, faulty.outputs);
     char *log = ff_env_proc_log(&faulty.env, faulty.proc[P_GEO]);
     cr_assert(strstr(log, "\"event\":\"outage.pause\""), "the outage paused consumption");
     cr_assert(strstr(log, "\"event\":\"outage.resume\""), "and consumption resumed");
     free(log);
-    free(ref.outputs);
-    free(ref.state);
+    ref_free(&ref);
     run_free(&faulty);
 }
 
 Test(faults, a_broker_outage_changes_nothing)
 {
     run_t ref, faulty;
-    run(&ref, RUN_PLAIN, 0);
-    ff_env_stop(&ref.env);
-    run(&faulty, RUN_BROKER_DOWN, 0);
+    reference(&ref, 2);
+    run(&faulty, RUN_BROKER_DOWN, 0, 2);
     expect_same("Redis states", ref.state, faulty.state);
     expect_same("outputs", ref.outputs, faulty.outputs);
-    free(ref.outputs);
-    free(ref.state);
+    ref_free(&ref);
     run_free(&faulty);
+}
+
+Test(faults, a_redis_cluster_resharded_throughout_the_run_changes_nothing)
+{
+    run_t ref, cluster;
+    long long redirects = 0;
+    reference(&ref, 2);
+    run(&cluster, RUN_RESHARD, 0, 2);
+    expect_same("Redis states", ref.state, cluster.state);
+    expect_same("outputs", ref.outputs, cluster.outputs);
+    for (int p = 0; p < NPROC; p++)
+        redirects += summary_count(&cluster, cluster.proc[p], "redis_redirects");
+    cr_log_info("%d reshards of 1000 slots; processors followed %lld redirections",
+                cluster.reshards, redirects);
+    cr_assert_geq(cluster.reshards, 2, "slots moved while the processors worked");
+    cr_assert_gt(redirects, 0, "the processors were redirected (MOVED or ASK) and followed");
+    ref_free(&ref);
+    run_free(&cluster);
+}
+
+Test(faults, three_geofence_instances_on_12_partitions_one_killed_one_added_change_nothing)
+{
+    run_t ref, many;
+    reference(&ref, 12);
+    run(&many, RUN_INSTANCES, 0, 12);
+    expect_same("Redis states", ref.state, many.state);
+    expect_same("outputs", ref.outputs, many.outputs);
+    for (int i = 0; i < many.ngeo; i++) {
+        int parts = geo_assigned(&many, i);
+        cr_log_info("footfall-geofence instance %d: %d partitions assigned over its life%s", i,
+                    parts, many.geo_alive[i] ? "" : " (killed)");
+        cr_assert_gt(parts, 0, "instance %d took a share of the partitions", i);
+    }
+    ref_free(&ref);
+    run_free(&many);
 }

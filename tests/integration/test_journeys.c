@@ -167,7 +167,8 @@ static void expect_decision(json_t *d, const char *rule, const char *outcome, co
         cr_assert_null(s(d, "trigger_id"), "%s: nothing was sent", id);
 }
 
-Test(journeys, every_rule_and_guardrail_through_the_real_processors)
+/* masters 0: one redis-server; otherwise a Redis Cluster of that many. */
+static void journeys(int masters)
 {
     const char *c1 = customer("offer", false), *c2 = customer("nostock", false),
                *c3 = customer("twice", false), *c4 = customer("optout", false),
@@ -177,7 +178,10 @@ Test(journeys, every_rule_and_guardrail_through_the_real_processors)
     json_t **v;
     size_t cnt;
 
-    ff_env_start(&env, 1, NULL);
+    if (masters)
+        ff_env_start_cluster(&env, 1, masters);
+    else
+        ff_env_start(&env, 1, NULL);
     int pshelf = ff_env_proc(&env, "shelf", proc_env);
     int pweb = ff_env_proc(&env, "web", proc_env);
     int pgeo = ff_env_proc(&env, "geofence", proc_env);
@@ -371,4 +375,15 @@ Test(journeys, every_rule_and_guardrail_through_the_real_processors)
     cr_assert_eq(ff_env_proc_stop(&env, pgeo, 15), 0);
     cr_assert_eq(ff_env_proc_stop(&env, ppos, 15), 0);
     cr_assert_eq(ff_env_proc_stop(&env, pshelf, 15), 0);
+}
+
+Test(journeys, every_rule_and_guardrail_through_the_real_processors)
+{
+    journeys(0);
+}
+
+/* The same journeys, unchanged, with state in a Redis Cluster. */
+Test(journeys, every_rule_and_guardrail_with_state_in_a_redis_cluster)
+{
+    journeys(3);
 }

@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <curl/curl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,16 +12,18 @@
 
 #include "ff_util.h"
 
-void ff_env_start(ff_env_t *env, int partitions, const char *const *redis_args)
+static void connect_redis(ff_env_t *env)
+{
+    struct timeval tv = {2, 0};
+    env->redis = redisConnectWithTimeout("127.0.0.1", env->stack.redis_port, tv);
+    cr_assert(env->redis && !env->redis->err, "connect to the test redis");
+}
+
+/* The broker, the codec and a producer; Redis is up already. */
+static void start_rest(ff_env_t *env, int partitions)
 {
     char errstr[512];
     rd_kafka_conf_t *kconf;
-    struct timeval tv = {2, 0};
-
-    memset(env, 0, sizeof(*env));
-    ff_arena_init(&env->arena, 64 * 1024);
-    cr_assert_eq(ff_stack_init(&env->stack, FF_BIN_DIR), 0, "temporary directory");
-    cr_assert_eq(ff_stack_start_redis(&env->stack, redis_args), 0, "redis-server starts");
     cr_assert_eq(ff_stack_start_broker(&env->stack, partitions), 0, "footfall broker starts");
     env->codec = ff_codec_new(errstr, sizeof errstr);
     cr_assert_not_null(env->codec, "%s", errstr);
@@ -31,8 +34,33 @@ void ff_env_start(ff_env_t *env, int partitions, const char *const *redis_args)
     rd_kafka_conf_set(kconf, "log_level", "3", errstr, sizeof errstr);
     env->producer = rd_kafka_new(RD_KAFKA_PRODUCER, kconf, errstr, sizeof errstr);
     cr_assert_not_null(env->producer, "%s", errstr);
-    env->redis = redisConnectWithTimeout("127.0.0.1", env->stack.redis_port, tv);
-    cr_assert(env->redis && !env->redis->err, "connect to the test redis");
+    connect_redis(env);
+}
+
+void ff_env_start(ff_env_t *env, int partitions, const char *const *redis_args)
+{
+    memset(env, 0, sizeof(*env));
+    ff_arena_init(&env->arena, 64 * 1024);
+    cr_assert_eq(ff_stack_init(&env->stack, FF_BIN_DIR), 0, "temporary directory");
+    cr_assert_eq(ff_stack_start_redis(&env->stack, redis_args), 0, "redis-server starts");
+    start_rest(env, partitions);
+}
+
+void ff_env_start_cluster(ff_env_t *env, int partitions, int masters)
+{
+    memset(env, 0, sizeof(*env));
+    ff_arena_init(&env->arena, 64 * 1024);
+    cr_assert_eq(ff_stack_init(&env->stack, FF_BIN_DIR), 0, "temporary directory");
+    cr_assert_eq(ff_stack_start_redis_cluster(&env->stack, masters), 0,
+                 "a Redis Cluster of %d masters starts (logs in %s)", masters, env->stack.dir);
+    start_rest(env, partitions);
+}
+
+void ff_env_reconnect_redis(ff_env_t *env)
+{
+    if (env->redis)
+        redisFree(env->redis);
+    connect_redis(env);
 }
 
 void ff_env_stop(ff_env_t *env)
@@ -52,6 +80,11 @@ void ff_env_stop(ff_env_t *env)
     if (env->redis) {
         redisFree(env->redis);
         env->redis = NULL;
+    }
+    for (int i = 0; i < env->stack.ncluster; i++) {
+        if (env->nodes[i])
+            redisFree(env->nodes[i]);
+        env->nodes[i] = NULL;
     }
     ff_codec_destroy(env->codec);
     env->codec = NULL;
@@ -121,7 +154,7 @@ const char *ff_env_kafka(ff_env_t *env)
 
 const char *ff_env_redis_url(ff_env_t *env)
 {
-    static char buf[200];
+    static char buf[300];
     snprintf(buf, sizeof buf, "FOOTFALL_REDIS_URL=%s", env->stack.redis_url);
     return buf;
 }
@@ -322,15 +355,103 @@ const char *ff_msg_header(const ff_msg_t *msg, const char *name)
     return NULL;
 }
 
+/* A connection to the cluster master on port (kept). */
+static redisContext *node_ctx(ff_env_t *env, int port)
+{
+    struct timeval tv = {2, 0};
+    for (int i = 0; i < env->stack.ncluster; i++) {
+        if (env->stack.cluster_ports[i] != port)
+            continue;
+        if (!env->nodes[i]) {
+            env->nodes[i] = redisConnectWithTimeout("127.0.0.1", port, tv);
+            cr_assert(env->nodes[i] && !env->nodes[i]->err, "connect to redis at %d", port);
+        }
+        return env->nodes[i];
+    }
+    cr_assert_fail("redirected to %d, which is not a node of the test cluster", port);
+    return NULL;
+}
+
+/* The reply of cmd on ctx, following a cluster's redirections (the test
+ * reads Redis on its own, independently of footfall's client). */
+static redisReply *command_routed(ff_env_t *env, const char *cmd, size_t len)
+{
+    redisContext *ctx = env->redis;
+    bool asking = false;
+    for (int attempt = 0; attempt < 50; attempt++) {
+        void *reply = NULL;
+        const char *colon;
+        if (asking)
+            redisAppendCommand(ctx, "ASKING");
+        redisAppendFormattedCommand(ctx, cmd, len);
+        if (asking) {
+            cr_assert_eq(redisGetReply(ctx, &reply), REDIS_OK, "ASKING");
+            freeReplyObject(reply);
+        }
+        cr_assert_eq(redisGetReply(ctx, &reply), REDIS_OK, "redis: %s", ctx->errstr);
+        redisReply *r = reply;
+        if (r->type != REDIS_REPLY_ERROR || !env->stack.ncluster)
+            return r;
+        if (!strncmp(r->str, "TRYAGAIN", 8)) {
+            ff_sleep_ms(20);
+        } else if (!strncmp(r->str, "MOVED ", 6) || !strncmp(r->str, "ASK ", 4)) {
+            asking = r->str[1] == 'S';
+            colon = strrchr(r->str, ':');
+            ctx = node_ctx(env, atoi(colon + 1));
+        } else {
+            return r;
+        }
+        freeReplyObject(r);
+    }
+    cr_assert_fail("redis command still redirected after 50 attempts");
+    return NULL;
+}
+
 redisReply *ff_env_redis(ff_env_t *env, const char *fmt, ...)
 {
     va_list ap;
+    char *cmd = NULL;
+    int len;
     redisReply *r;
     va_start(ap, fmt);
-    r = redisvCommand(env->redis, fmt, ap);
+    len = redisvFormatCommand(&cmd, fmt, ap);
     va_end(ap);
+    cr_assert_gt(len, 0, "redis command %s", fmt);
+    r = command_routed(env, cmd, (size_t)len);
+    free(cmd);
     cr_assert_not_null(r, "redis command %s", fmt);
     return r;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **ff_env_keys(ff_env_t *env, const char *pattern, size_t *n)
+{
+    char **keys = NULL;
+    int nodes = env->stack.ncluster ? env->stack.ncluster : 1;
+    *n = 0;
+    for (int i = 0; i < nodes; i++) {
+        redisContext *ctx = env->stack.ncluster ? node_ctx(env, env->stack.cluster_ports[i])
+                                                : env->redis;
+        redisReply *r = redisCommand(ctx, "KEYS %s", pattern);
+        cr_assert(r && r->type == REDIS_REPLY_ARRAY, "KEYS %s", pattern);
+        keys = realloc(keys, (*n + r->elements + 1) * sizeof(char *));
+        for (size_t k = 0; k < r->elements; k++)
+            keys[(*n)++] = strdup(r->element[k]->str);
+        freeReplyObject(r);
+    }
+    qsort(keys, *n, sizeof(char *), cmp_key);
+    return keys;
+}
+
+void ff_env_keys_free(char **keys, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(keys[i]);
+    free(keys);
 }
 
 const char *ff_env_hget(ff_env_t *env, const char *key, const char *field)

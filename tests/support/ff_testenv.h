@@ -13,7 +13,8 @@ typedef struct ff_env_s {
     ff_stack_t stack;
     ff_codec_t *codec;
     rd_kafka_t *producer;
-    redisContext *redis;
+    redisContext *redis; /* the server, or the cluster's first master */
+    redisContext *nodes[FF_STACK_MAX_CLUSTER]; /* a cluster's masters, as redirections need them */
     ff_arena_t arena;
     struct {
         char *group;
@@ -35,6 +36,11 @@ typedef struct ff_msg_s {
 /* Starts redis-server and footfall broker (`partitions` per topic); the
  * test fails if they do not come up. Redis extra args may be NULL. */
 void ff_env_start(ff_env_t *env, int partitions, const char *const *redis_args);
+/* The same with a Redis Cluster of `masters` masters instead of one
+ * redis-server: processors get a redis-cluster:// URL. */
+void ff_env_start_cluster(ff_env_t *env, int partitions, int masters);
+/* Connects again to the (restarted) test Redis. */
+void ff_env_reconnect_redis(ff_env_t *env);
 /* Stops everything. Safe to call twice. */
 void ff_env_stop(ff_env_t *env);
 
@@ -76,8 +82,13 @@ void ff_env_msgs_free(ff_msg_t *msgs, size_t n);
 /* The value of header name in msg->headers (static buffer), or NULL. */
 const char *ff_msg_header(const ff_msg_t *msg, const char *name);
 
-/* Runs a Redis command (printf-style, as hiredis); caller frees the reply. */
+/* Runs a Redis command (printf-style, as hiredis), in a cluster on the
+ * master of its key (following MOVED and ASK); caller frees the reply. */
 redisReply *ff_env_redis(ff_env_t *env, const char *fmt, ...);
+/* Every key matching pattern, on every master, sorted (free with
+ * ff_env_keys_free). */
+char **ff_env_keys(ff_env_t *env, const char *pattern, size_t *n);
+void ff_env_keys_free(char **keys, size_t n);
 /* HGET as a string ("" when absent), into a static buffer. */
 const char *ff_env_hget(ff_env_t *env, const char *key, const char *field);
 
