@@ -65,7 +65,7 @@ LIBPROC   = $(BUILD)/lib/libffproc.a
 BINS      = $(BUILD)/bin/footfall $(addprefix $(BUILD)/bin/footfall-,$(PROCESSORS))
 TEST_BINS = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
-.PHONY: all deps build-all build-tests build-fuzz test asan demo fuzz fuzz-run style clean help
+.PHONY: all deps build-all build-tests build-fuzz test asan demo bench bench-pinned fuzz fuzz-run style clean help
 
 all: deps
 	$(Q)$(MAKE) --no-print-directory build-all
@@ -75,6 +75,8 @@ help:
 	@echo "make test     build and run every test suite (unit and integration)"
 	@echo "make asan     the same under AddressSanitizer and UBSan"
 	@echo "make demo     run the whole pipeline on the embedded stack"
+	@echo "make bench    measure every processor (bench/README.md); BENCH_ARGS passes options"
+	@echo "make bench-pinned   the same with the processor alone on one CPU"
 	@echo "make fuzz     build the libFuzzer targets (clang); make fuzz-run runs each FUZZ_SECONDS"
 	@echo "make clean    remove $(BUILD)/"
 
@@ -99,6 +101,16 @@ asan: deps
 demo: deps
 	$(Q)$(MAKE) --no-print-directory build-all
 	$(Q)$(BUILD)/bin/footfall demo
+
+# Figures go to bench/results/<date>-<host>.json; the exit status says
+# whether every target of bench/README.md was met.
+bench: deps
+	$(Q)$(MAKE) --no-print-directory build-all
+	$(Q)$(BUILD)/bin/footfall bench --out bench/results $(BENCH_ARGS)
+
+bench-pinned: deps
+	$(Q)$(MAKE) --no-print-directory build-all
+	$(Q)$(BUILD)/bin/footfall bench --pin --out bench/results $(BENCH_ARGS)
 
 fuzz:
 	$(Q)sh deploy/install-deps.sh fuzz

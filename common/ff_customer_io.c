@@ -12,6 +12,8 @@
 static const char *const channel_names[] = {"PUSH", "EMAIL", "SMS", "ALL"};
 static const char *const status_names[] = {"GRANTED", "DENIED", "REVOKED"};
 
+static const char *intent_key(ff_ent_t *e, int64_t day);
+
 static size_t hgetall(ff_ent_t *e, const char *key)
 {
     ff_rpipe_t *p = ff_ent_pipe(e);
@@ -21,11 +23,34 @@ static size_t hgetall(ff_ent_t *e, const char *key)
     return ff_rpipe_end(p);
 }
 
+/* HMGET of some fields of a key. */
+static size_t hmget(ff_ent_t *e, const char *key, const char *const *fields, size_t n)
+{
+    ff_rpipe_t *p = ff_ent_pipe(e);
+    ff_rpipe_begin(p);
+    ff_rpipe_arg_str(p, "HMGET");
+    ff_rpipe_arg_str(p, key);
+    for (size_t i = 0; i < n; i++)
+        ff_rpipe_arg_str(p, fields[i]);
+    return ff_rpipe_end(p);
+}
+
 void ff_customer_read(ff_ent_t *e, ff_customer_read_t *rd, unsigned parts, int64_t state_now,
                       int64_t intent_window_ms)
 {
+    ff_customer_read_fields(e, rd, parts, state_now, intent_window_ms, NULL, 0);
+}
+
+void ff_customer_read_fields(ff_ent_t *e, ff_customer_read_t *rd, unsigned parts,
+                             int64_t state_now, int64_t intent_window_ms,
+                             const char *const *intent_fields, size_t nintent_fields)
+{
     memset(rd, 0, sizeof(*rd));
     rd->parts = parts;
+    rd->intent_fields = intent_fields;
+    rd->nintent_fields = intent_fields ? nintent_fields : 0;
+    if (intent_fields && !nintent_fields)
+        parts &= ~(unsigned)FF_CUST_INTENT; /* nothing to read: no counts */
     if (parts & FF_CUST_INTENT) {
         int64_t ndays = (intent_window_ms + FF_DAY_MS - 1) / FF_DAY_MS;
         /* Buckets a decision can still count, and the day after (events up
@@ -33,7 +58,9 @@ void ff_customer_read(ff_ent_t *e, ff_customer_read_t *rd, unsigned parts, int64
         rd->day_to = ff_day_of_ms(state_now) + 1;
         rd->day_from = ff_day_of_ms(state_now - intent_window_ms) - ndays + 1;
         for (int64_t d = rd->day_from; d <= rd->day_to; d++) {
-            size_t cmd = hgetall(e, ff_ent_keyf(e, "intent:%lld", (long long)d));
+            const char *key = intent_key(e, d);
+            size_t cmd = intent_fields ? hmget(e, key, intent_fields, nintent_fields)
+                                       : hgetall(e, key);
             if (d == rd->day_from)
                 rd->intent_cmd = cmd;
         }
@@ -191,7 +218,17 @@ void ff_customer_parse(ff_ent_t *e, const ff_customer_read_t *rd, ff_customer_t 
 {
     parse_ctx_t ctx = {c, 0};
     parse_ctx_t *cx = &ctx;
-    if (rd->parts & FF_CUST_INTENT) {
+    if ((rd->parts & FF_CUST_INTENT) && rd->intent_fields) {
+        for (int64_t d = rd->day_from; d <= rd->day_to && rd->nintent_fields; d++) {
+            const redisReply *r = ff_ent_reply(e, rd->intent_cmd + (size_t)(d - rd->day_from));
+            ctx.day = d;
+            for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements &&
+                               i < rd->nintent_fields;
+                 i++)
+                if (r->element[i]->type == REDIS_REPLY_STRING)
+                    on_intent(cx, rd->intent_fields[i], r->element[i]->str);
+        }
+    } else if (rd->parts & FF_CUST_INTENT) {
         for (int64_t d = rd->day_from; d <= rd->day_to; d++) {
             ctx.day = d;
             each_pair(ff_ent_reply(e, rd->intent_cmd + (size_t)(d - rd->day_from)), on_intent, cx);
@@ -239,15 +276,31 @@ void ff_customer_take(ff_customer_t *c, const char *suffix, const redisReply *re
 
 static char *fmt_i64(ff_ent_t *e, int64_t v)
 {
-    return ff_arena_printf(e->arena, "%lld", (long long)v);
+    char *out = ff_arena_alloc(e->arena, 24);
+    out[ff_fmt_i64(out, v)] = '\0';
+    return out;
+}
+
+/* The key of a customer's intent bucket for a day. */
+static const char *intent_key(ff_ent_t *e, int64_t day)
+{
+    char suffix[32] = "intent:";
+    suffix[7 + ff_fmt_i64(suffix + 7, day)] = '\0';
+    return ff_ent_key(e, suffix);
 }
 
 void ff_cust_count(ff_ent_t *e, ff_customer_t *c, const ff_customer_ttl_t *ttl, int64_t day,
                    char kind, const char *key, int64_t n, int64_t state_now)
 {
-    const char *bucket = ff_ent_keyf(e, "intent:%lld", (long long)day);
+    const char *bucket = intent_key(e, day);
     char field[FF_ID_MAX_FIELD];
-    snprintf(field, sizeof field, "%c:%s", kind, key);
+    size_t klen = strlen(key);
+    if (klen > sizeof field - 3)
+        klen = sizeof field - 3;
+    field[0] = kind;
+    field[1] = ':';
+    memcpy(field + 2, key, klen);
+    field[2 + klen] = '\0';
     ff_customer_count(c, day, kind, key, n);
     ff_ent_hincrby(e, bucket, field, n);
     /* The bucket lives until its day has left the window, and a day more. */
@@ -263,7 +316,7 @@ void ff_cust_sku_category(ff_ent_t *e, ff_customer_t *c, int64_t day, const char
         return;
     snprintf(field, sizeof field, "k:%s", sku);
     ff_customer_set_category(c, sku, category);
-    ff_ent_hset(e, ff_ent_keyf(e, "intent:%lld", (long long)day), field, category);
+    ff_ent_hset(e, intent_key(e, day), field, category);
 }
 
 void ff_cust_cart(ff_ent_t *e, ff_customer_t *c, const char *sku, int64_t delta)

@@ -22,6 +22,9 @@ typedef struct ff_customer_read_s {
     int64_t day_from, day_to;
     size_t intent_cmd; /* first of day_to - day_from + 1 commands */
     size_t cart_cmd, bought_cmd, visits_cmd, consent_cmd, offers_cmd, conv_cmd, profile_cmd;
+    /* When set, only these fields of each intent bucket were read. */
+    const char *const *intent_fields;
+    size_t nintent_fields;
 } ff_customer_read_t;
 
 /* Windows the writes need for their TTLs, from the settings. */
@@ -36,6 +39,13 @@ typedef struct ff_customer_ttl_s {
  * for the days that can still hold counts at state_now. */
 void ff_customer_read(ff_ent_t *e, ff_customer_read_t *rd, unsigned parts, int64_t state_now,
                       int64_t intent_window_ms);
+/* The same, reading only the given fields of each intent bucket ("c:shoes",
+ * "k:SKU-1", …: they must live until ff_customer_parse) instead of all of
+ * them: for a processor that needs a few counts of a customer who may have
+ * browsed thousands of SKUs. */
+void ff_customer_read_fields(ff_ent_t *e, ff_customer_read_t *rd, unsigned parts,
+                             int64_t state_now, int64_t intent_window_ms,
+                             const char *const *intent_fields, size_t nintent_fields);
 /* Fills c (already initialised) from the replies of that round. */
 void ff_customer_parse(ff_ent_t *e, const ff_customer_read_t *rd, ff_customer_t *c);
 /* Fills c from the HGETALL reply of one of the customer's keys, named by

@@ -150,7 +150,8 @@ const ff_engine_stats_t *ff_engine_stats(const ff_engine_t *engine)
 
 const char *ff_engine_key(ff_ent_t *e, const char *tag, const char *suffix)
 {
-    return ff_arena_printf(e->arena, "%s:{%s}:%s", e->engine->opts.prefix, tag, suffix);
+    return ff_arena_concat(e->arena, e->engine->opts.prefix, ":{", tag, "}:", suffix,
+                           (const char *)NULL);
 }
 
 const char *ff_ent_key(ff_ent_t *e, const char *suffix)

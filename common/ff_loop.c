@@ -30,6 +30,20 @@ typedef struct input_rt_s {
     char *dlq_topic;
 } input_rt_t;
 
+/* Where a batch's time goes, for footfall_batch_phase_seconds. */
+typedef enum {
+    PHASE_FILL,          /* waiting for and collecting records */
+    PHASE_STATE,         /* decoding and the Redis round trips */
+    PHASE_PRODUCE,       /* handing outputs to the producer */
+    PHASE_SEND_OFFSETS,  /* send_offsets_to_transaction */
+    PHASE_COMMIT,        /* commit_transaction: outputs acknowledged, EndTxn */
+    PHASE_GROUP_COMMIT,  /* the plain offset commit the embedded broker needs */
+    PHASE__COUNT
+} phase_t;
+
+static const char *const phase_names[PHASE__COUNT] = {
+    "fill", "state", "produce", "send_offsets", "commit", "group_commit"};
+
 struct ff_loop_s {
     const ff_processor_t *def;
     void *proc;
@@ -73,6 +87,7 @@ struct ff_loop_s {
     ff_readiness_t outage; /* what the pause is waiting for */
     ff_series_t *m_batch, *m_latency, *m_commits, *m_aborts, *m_restarts;
     ff_series_t *m_conflicts, *m_replayed, *m_rounds;
+    ff_series_t *m_phase[PHASE__COUNT];
     int64_t last_progress;
     uint64_t rounds_at_start; /* engine rounds when the batch in hand started */
     ff_loop_stats_t stats;
@@ -218,6 +233,24 @@ void ff_loop_set_observability(ff_loop_t *loop, ff_metrics_t *metrics, ff_status
         "records found already applied: their stored outputs were produced again", "");
     loop->m_rounds = ff_metrics_counter(metrics, "footfall_state_roundtrips_total",
                                         "Redis round trips made by the state engine", "");
+    for (int i = 0; i < PHASE__COUNT; i++) {
+        char labels[64];
+        snprintf(labels, sizeof labels, "phase=\"%s\"", phase_names[i]);
+        loop->m_phase[i] = ff_metrics_histogram(
+            metrics, "footfall_batch_phase_seconds",
+            "time a batch spends in each step: fill (collecting records), state (decode and "
+            "Redis), produce, send_offsets, commit (outputs acknowledged and EndTxn), "
+            "group_commit",
+            labels, ff_buckets_seconds, ff_buckets_seconds_n);
+    }
+}
+
+/* Observes the time since *t0 for a phase and restarts the clock. */
+static void phase_done(ff_loop_t *loop, phase_t phase, int64_t *t0)
+{
+    int64_t now = ff_mono_us();
+    ff_series_observe(loop->m_phase[phase], (double)(now - *t0) / 1e6);
+    *t0 = now;
 }
 
 static void heartbeat(ff_loop_t *loop)
@@ -848,6 +881,7 @@ static txn_rc_t transact(ff_loop_t *loop, char *errstr, size_t errstr_size)
             return txn_error(loop, error, "init transactions", errstr, errstr_size);
         loop->txn_ready = true;
     }
+    int64_t t0 = ff_mono_us();
     error = rd_kafka_begin_transaction(loop->producer);
     if (error)
         return txn_error(loop, error, "begin transaction", errstr, errstr_size);
@@ -862,6 +896,7 @@ static txn_rc_t transact(ff_loop_t *loop, char *errstr, size_t errstr_size)
         }
         return TXN_RETRY;
     }
+    phase_done(loop, PHASE_PRODUCE, &t0);
     offsets = batch_offsets(loop);
     cgm = rd_kafka_consumer_group_metadata(loop->consumer);
     error = rd_kafka_send_offsets_to_transaction(loop->producer, offsets, cgm, TXN_TIMEOUT_MS);
@@ -870,6 +905,7 @@ static txn_rc_t transact(ff_loop_t *loop, char *errstr, size_t errstr_size)
         rd_kafka_topic_partition_list_destroy(offsets);
         return txn_error(loop, error, "send offsets", errstr, errstr_size);
     }
+    phase_done(loop, PHASE_SEND_OFFSETS, &t0);
     for (;;) {
         error = rd_kafka_commit_transaction(loop->producer, TXN_TIMEOUT_MS);
         if (!error)
@@ -886,6 +922,7 @@ static txn_rc_t transact(ff_loop_t *loop, char *errstr, size_t errstr_size)
     }
     loop->stats.txn_commits++;
     ff_series_add(loop->m_commits, 1);
+    phase_done(loop, PHASE_COMMIT, &t0);
     /* Commit the same offsets to the group outside the transaction as well.
      * With a real broker this repeats what the transaction committed; the
      * embedded broker (librdkafka's mock cluster) ignores transactional
@@ -894,6 +931,7 @@ static txn_rc_t transact(ff_loop_t *loop, char *errstr, size_t errstr_size)
         rd_kafka_resp_err_t cerr = rd_kafka_commit(loop->consumer, offsets, 0);
         if (cerr)
             ff_debug("kafka.commit", "plain offset commit: %s", rd_kafka_err2str(cerr));
+        phase_done(loop, PHASE_GROUP_COMMIT, &t0);
     }
     for (int i = 0; loop->bounds && i < offsets->cnt; i++) {
         ff_bound_t *b = bound_of(loop, offsets->elems[i].topic, offsets->elems[i].partition);
@@ -970,12 +1008,15 @@ int ff_loop_run(ff_loop_t *loop)
         if (!loop->nitems) {
             if (ff_stop_requested || (loop->bounds && bounds_done(loop)))
                 break;
+            int64_t t0 = ff_mono_us();
             fill_batch(loop);
             report_progress(loop, false);
             if (!loop->nitems)
                 continue;
+            phase_done(loop, PHASE_FILL, &t0);
         }
         if (!loop->applied) {
+            int64_t t0 = ff_mono_us();
             if (!loop->rounds_at_start)
                 loop->rounds_at_start = ff_engine_stats(loop->engine)->rounds + 1;
             ff_arena_reset(&loop->arena);
@@ -996,6 +1037,7 @@ int ff_loop_run(ff_loop_t *loop)
             }
             loop->redis_ok = true;
             loop->applied = true;
+            phase_done(loop, PHASE_STATE, &t0);
         }
         switch (transact(loop, errstr, sizeof errstr)) {
         case TXN_OK:

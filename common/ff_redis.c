@@ -47,6 +47,7 @@ struct ff_redis_s {
     uint64_t commands;
     uint64_t redirects;
     ff_series_t *latency;
+    ff_buf_t out; /* a node's commands in the protocol, before they go out */
     /* Per command of the exec in progress. */
     int *target;
     unsigned char *state; /* CMD_* */
@@ -237,8 +238,7 @@ void ff_rpipe_arg_str(ff_rpipe_t *p, const char *s)
 void ff_rpipe_arg_i64(ff_rpipe_t *p, int64_t v)
 {
     char tmp[24];
-    int n = snprintf(tmp, sizeof tmp, "%lld", (long long)v);
-    ff_rpipe_arg(p, tmp, (size_t)n);
+    ff_rpipe_arg(p, tmp, ff_fmt_i64(tmp, v));
 }
 
 void ff_rpipe_argf(ff_rpipe_t *p, const char *fmt, ...)
@@ -399,6 +399,7 @@ void ff_redis_destroy(ff_redis_t *r)
     }
     free(r->scripts);
     free(r->url);
+    ff_buf_term(&r->out);
     free(r);
 }
 
@@ -665,10 +666,35 @@ static int reply_is(const redisReply *reply, const char *code)
 
 /* Sends every pending command to its node, all nodes' pipelines written
  * before any reply is read, and reads the replies into p. */
+/* Appends "<c><n>\r\n" (a protocol header). */
+static void resp_header(ff_buf_t *b, char c, size_t n)
+{
+    char *w = ff_buf_reserve(b, 24);
+    size_t len = 0;
+    w[len++] = c;
+    len += ff_fmt_i64(w + len, (int64_t)n);
+    w[len++] = '\r';
+    w[len++] = '\n';
+    b->len += len;
+}
+
+/* Appends one command in the Redis protocol (what redisAppendCommandArgv
+ * would write, without its per-argument formatting). */
+static void resp_command(ff_buf_t *b, const ff_rpipe_t *p, size_t c)
+{
+    size_t argc = p->cmd_argc[c], first = p->cmd_first[c];
+    resp_header(b, '*', argc);
+    for (size_t a = first; a < first + argc; a++) {
+        resp_header(b, '$', p->arg_len[a]);
+        ff_buf_append(b, p->args.data + p->arg_off[a], p->arg_len[a]);
+        ff_buf_append(b, "\r\n", 2);
+    }
+}
+
+/* Sends every pending command to its node, all nodes' pipelines written
+ * before any reply is read, and reads the replies into p. */
 static int send_pending(ff_redis_t *r, ff_rpipe_t *p, char *errstr, size_t errstr_size)
 {
-    const char **argv = NULL;
-    size_t argv_cap = 0;
     char name[300];
     int rc = -1;
 
@@ -693,21 +719,17 @@ static int send_pending(ff_redis_t *r, ff_rpipe_t *p, char *errstr, size_t errst
         if (node_ready(r, i, errstr, errstr_size) == -1)
             goto out;
         n = &r->nodes[i];
+        ff_buf_reset(&r->out);
         for (size_t k = 0; k < n->ncmds; k++) {
-            size_t c = n->cmds[k], argc = p->cmd_argc[c], first = p->cmd_first[c];
+            size_t c = n->cmds[k];
             if (r->state[c] == CMD_ASKING)
-                redisAppendCommand(n->ctx, "ASKING");
-            if (argc > argv_cap) {
-                argv_cap = argc * 2;
-                argv = ff_realloc(argv, argv_cap * sizeof(*argv));
-            }
-            for (size_t a = 0; a < argc; a++)
-                argv[a] = p->args.data + p->arg_off[first + a];
-            if (redisAppendCommandArgv(n->ctx, (int)argc, argv, p->arg_len + first) != REDIS_OK) {
-                snprintf(errstr, errstr_size, "redis at %s: %s", node_name(n, name, sizeof name),
-                         n->ctx->errstr);
-                goto out;
-            }
+                ff_buf_puts(&r->out, "*1\r\n$6\r\nASKING\r\n");
+            resp_command(&r->out, p, c);
+        }
+        if (redisAppendFormattedCommand(n->ctx, r->out.data, r->out.len) != REDIS_OK) {
+            snprintf(errstr, errstr_size, "redis at %s: %s", node_name(n, name, sizeof name),
+                     n->ctx->errstr);
+            goto out;
         }
         /* Written now, so that every node works while we read the first. */
         while (!done) {
@@ -755,7 +777,6 @@ out:
         if (r->cluster)
             r->map_stale = true;
     }
-    free(argv);
     return rc;
 }
 

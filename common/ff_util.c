@@ -253,6 +253,44 @@ char *ff_arena_strdup(ff_arena_t *a, const char *s)
     return ff_arena_strndup(a, s, strlen(s));
 }
 
+char *ff_arena_concat(ff_arena_t *a, ...)
+{
+    va_list ap;
+    size_t len = 0, at = 0;
+    const char *s;
+    char *out;
+    va_start(ap, a);
+    while ((s = va_arg(ap, const char *)))
+        len += strlen(s);
+    va_end(ap);
+    out = ff_arena_alloc(a, len + 1);
+    va_start(ap, a);
+    while ((s = va_arg(ap, const char *))) {
+        size_t l = strlen(s);
+        memcpy(out + at, s, l);
+        at += l;
+    }
+    va_end(ap);
+    out[at] = '\0';
+    return out;
+}
+
+size_t ff_fmt_i64(char *out, int64_t v)
+{
+    char tmp[21];
+    size_t n = 0, len = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        out[len++] = '-';
+    while (n)
+        out[len++] = tmp[--n];
+    return len;
+}
+
 char *ff_arena_printf(ff_arena_t *a, const char *fmt, ...)
 {
     va_list ap, ap2;

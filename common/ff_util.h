@@ -72,6 +72,11 @@ uint64_t ff_hash64_str(const char *s, uint64_t seed);
 
 /* Parses a whole decimal integer; 0 on success, -1 if s is not one. */
 int ff_parse_i64(const char *s, int64_t *out);
+/* Writes v in decimal to out (room for 21 bytes), without a NUL; returns
+ * the length. For hot paths where printf would dominate. */
+size_t ff_fmt_i64(char *out, int64_t v);
+/* The concatenation of the strings up to a NULL, in the arena. */
+char *ff_arena_concat(ff_arena_t *a, ...) __attribute__((sentinel));
 /* Parses a duration such as "500ms", "10s", "10m", "2h", "7d" (a bare number
  * is milliseconds) into milliseconds; 0 on success, -1 on error. */
 int ff_parse_duration_ms(const char *s, int64_t *out);

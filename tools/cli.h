@@ -14,6 +14,7 @@ int cmd_replay(int argc, char **argv);
 int cmd_state(int argc, char **argv);
 int cmd_settings(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 /* Parses settings and the subcommand's own flags (is_own: see
  * ff_conf_from_args). Prints help (via help()) and returns 1 for --help,

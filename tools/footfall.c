@@ -1,4 +1,4 @@
-/* footfall: the operator CLI: demo, broker, gen, tail, replay, state, settings, check. */
+/* footfall: the operator CLI: demo, broker, gen, tail, replay, state, settings, bench, check. */
 #include <stdio.h>
 #include <string.h>
 
@@ -17,6 +17,7 @@ static const struct {
     {"replay", cmd_replay, "backfill: a processor's logic over its inputs into another state prefix"},
     {"state", cmd_state, "show a customer's or a store's state; compare two prefixes"},
     {"settings", cmd_settings, "list every setting and its environment name"},
+    {"bench", cmd_bench, "measure each processor: throughput, Redis round trips, CPU, latency, memory"},
     {"check", cmd_check, "GET a URL, exit 0 on 2xx (a container HEALTHCHECK)"},
 };
 

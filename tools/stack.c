@@ -1,10 +1,12 @@
 /* stack: starts and stops the embedded stack (redis-server, footfall broker, processors) for the demo and tests. */
+#define _GNU_SOURCE /* sched_setaffinity, cpu_set_t */
 #include "stack.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +40,12 @@ int ff_free_port(void)
 
 pid_t ff_spawn(const char *const argv[], const char *const env[], const char *log_path)
 {
+    return ff_spawn_on(argv, env, log_path, 0);
+}
+
+pid_t ff_spawn_on(const char *const argv[], const char *const env[], const char *log_path,
+                  unsigned long cpus)
+{
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0)
@@ -57,6 +65,16 @@ pid_t ff_spawn(const char *const argv[], const char *const env[], const char *lo
                 dup2(fd, STDERR_FILENO);
                 close(fd);
             }
+        }
+        if (cpus) {
+            /* As taskset would: every thread the program starts inherits it. */
+            cpu_set_t set;
+            CPU_ZERO(&set);
+            for (int c = 0; c < (int)(8 * sizeof cpus); c++)
+                if (cpus & (1UL << c))
+                    CPU_SET(c, &set);
+            if (sched_setaffinity(0, sizeof set, &set) == -1)
+                fprintf(stderr, "cannot pin to CPUs %#lx: %s\n", cpus, strerror(errno));
         }
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
@@ -140,7 +158,8 @@ static int redis_ping(int port)
 
 /* redis-server on port in dir with extra arguments; waits until it answers
  * PING. Its pid, or -1 (most likely the port was taken meanwhile). */
-static pid_t spawn_redis(const char *dir, const char *log, int port, const char *const *extra)
+static pid_t spawn_redis(const char *dir, const char *log, int port, const char *const *extra,
+                         unsigned long cpus)
 {
     char portstr[16];
     const char *argv[40];
@@ -161,7 +180,7 @@ static pid_t spawn_redis(const char *dir, const char *log, int port, const char 
     for (int i = 0; extra && extra[i] && argc < 38; i++)
         argv[argc++] = extra[i];
     argv[argc] = NULL;
-    pid = ff_spawn(argv, NULL, log);
+    pid = ff_spawn_on(argv, NULL, log, cpus);
     if (pid < 0)
         return -1;
     for (int i = 0; i < 500; i++) {
@@ -179,7 +198,7 @@ static int launch_redis(ff_stack_t *s)
 {
     char log[600];
     snprintf(log, sizeof log, "%s/redis.log", s->dir);
-    s->redis_pid = spawn_redis(s->dir, log, s->redis_port, s->redis_args);
+    s->redis_pid = spawn_redis(s->dir, log, s->redis_port, s->redis_args, s->cpus_redis);
     if (s->redis_pid < 0) {
         s->redis_pid = 0;
         return -1;
@@ -256,7 +275,7 @@ int ff_stack_start_redis_cluster(ff_stack_t *s, int masters)
             if (busport == port)
                 continue;
             snprintf(bus, sizeof bus, "%d", busport);
-            s->cluster_pids[i] = spawn_redis(dir, log, port, extra);
+            s->cluster_pids[i] = spawn_redis(dir, log, port, extra, s->cpus_redis);
             s->cluster_ports[i] = port;
         }
         s->ncluster = i + 1;
@@ -369,7 +388,8 @@ int ff_stack_start_broker(ff_stack_t *s, int partitions)
     snprintf(log, sizeof log, "%s/broker.log", s->dir);
     snprintf(parts, sizeof parts, "%d", partitions);
     const char *argv[] = {exe, "broker", "--partitions", parts, "--bootstrap-file", file, NULL};
-    s->broker_pid = ff_spawn(argv, NULL, log);
+    unlink(file); /* a broker started before in this stack left its address */
+    s->broker_pid = ff_spawn_on(argv, NULL, log, s->cpus_broker);
     if (s->broker_pid < 0)
         return -1;
     for (int i = 0; i < 1000; i++) {
@@ -417,7 +437,7 @@ int ff_stack_start_proc(ff_stack_t *s, const char *name, const char *const env[]
         fullenv[n++] = env[i];
     fullenv[n] = NULL;
     const char *argv[] = {exe, NULL};
-    p->pid = ff_spawn(argv, fullenv, p->log);
+    p->pid = ff_spawn_on(argv, fullenv, p->log, s->cpus_procs);
     /* The child has its own copy of the environment strings. */
     free(bootstrap);
     free(redis);

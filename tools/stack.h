@@ -31,6 +31,8 @@ typedef struct ff_stack_s {
     ff_stack_proc_t procs[FF_STACK_MAX_PROCS];
     int nprocs;
     bool keep_dir; /* leave the directory for a post-mortem */
+    /* CPU masks for what the stack starts (0: unpinned), for benchmarks. */
+    unsigned long cpus_redis, cpus_broker, cpus_procs;
 } ff_stack_t;
 
 /* A free TCP port on 127.0.0.1 (bound and released: retry if it is taken). */
@@ -40,6 +42,9 @@ int ff_free_port(void);
  * terminated, may be NULL), stdout and stderr to log_path (NULL: inherited).
  * The child dies with its parent (PR_SET_PDEATHSIG). -1 on failure. */
 pid_t ff_spawn(const char *const argv[], const char *const env[], const char *log_path);
+/* The same, pinned to the CPUs of the mask `cpus` (bit n: CPU n; 0: any). */
+pid_t ff_spawn_on(const char *const argv[], const char *const env[], const char *log_path,
+                  unsigned long cpus);
 /* Sends sig, waits up to timeout_ms, then SIGKILLs. Returns the exit status
  * (WEXITSTATUS), 128+signal if killed by one, -1 if it was not a child. */
 int ff_reap(pid_t pid, int sig, int timeout_ms);

@@ -1,7 +1,7 @@
 /* web_proc: footfall-web: clickstream into rolling intent, carts and online demand; INVITE offers.
  *
- * Per batch and customer: one round reads the customer (intent buckets, cart,
- * visits, consent, offers); events update intent in order, and those that
+ * Per batch and customer: one round reads the customer (the intent counts its
+ * events need, cart, visits, consent, offers); events update intent in order, and those that
  * push a category over its threshold ask for the preferred store's stock of
  * it (a second round, only then); the INVITE decisions are made in order and
  * everything is written by one guarded script. */
@@ -45,14 +45,44 @@ static const char *web_entity(void *proc, const ff_event_t *ev, ff_arena_t *aren
     return ff_arena_printf(arena, "c:%s", w->customer_id);
 }
 
+/* Adds "<kind>:<name>" to fields unless it is there. */
+static void add_field(ff_ent_t *e, const char **fields, size_t *n, char kind, const char *name)
+{
+    size_t len = strlen(name);
+    for (size_t i = 0; i < *n; i++)
+        if (fields[i][0] == kind && !strcmp(fields[i] + 2, name))
+            return;
+    char *f = ff_arena_alloc(e->arena, len + 3);
+    f[0] = kind;
+    f[1] = ':';
+    memcpy(f + 2, name, len + 1);
+    fields[(*n)++] = f;
+}
+
 static void web_read(void *proc, ff_ent_t *e)
 {
     web_t *web = proc;
     web_ent_t *we = e->state;
-    ff_customer_read(e, &we->rd,
-                     FF_CUST_INTENT | FF_CUST_CART | FF_CUST_VISITS | FF_CUST_CONSENT |
-                         FF_CUST_OFFERS,
-                     ff_clock_state_ms(), web->rules.intent.window_ms);
+    size_t nev = 0, n = 0;
+    const char **fields;
+    /* Of the intent buckets, only what the decisions count: the categories
+     * of these events (INVITE) and the category each SKU is filed under. A
+     * customer may have browsed thousands of SKUs; reading them all for
+     * every batch would cost more than the batch. */
+    FF_ENT_FOREACH(e, ev)
+        nev++;
+    fields = ff_arena_alloc(e->arena, 2 * nev * sizeof(*fields) + 1);
+    FF_ENT_FOREACH(e, ev) {
+        const ff_web_event_t *w = ev->rec;
+        if (w->category)
+            add_field(e, fields, &n, 'c', w->category);
+        if (w->sku)
+            add_field(e, fields, &n, 'k', w->sku);
+    }
+    ff_customer_read_fields(e, &we->rd,
+                            FF_CUST_INTENT | FF_CUST_CART | FF_CUST_VISITS | FF_CUST_CONSENT |
+                                FF_CUST_OFFERS,
+                            ff_clock_state_ms(), web->rules.intent.window_ms, fields, n);
 }
 
 /* Round 0: every fresh event updates intent, cart and demand, in order. */

@@ -475,3 +475,29 @@ Test(ff_hash64, depends_on_every_byte_length_and_seed)
     cr_assert_neq(ff_hash64("a\0", 2, 0), ff_hash64("a", 1, 0), "a trailing NUL byte counts");
     cr_assert_neq(ff_hash64("abc", 3, 0), ff_hash64("abc", 3, 1));
 }
+
+/* ---- fast formatting ----------------------------------------------------------------- */
+
+Test(ff_fmt_i64, writes_what_printf_writes_at_the_edges)
+{
+    const int64_t values[] = {0, 7, -7, 10, 99, 100, -100, 1795445495123LL, INT64_MAX, INT64_MIN};
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        char got[32], want[32];
+        size_t n = ff_fmt_i64(got, values[i]);
+        got[n] = '\0';
+        snprintf(want, sizeof want, "%lld", (long long)values[i]);
+        cr_assert_str_eq(got, want);
+        cr_assert_eq(n, strlen(want));
+    }
+}
+
+Test(ff_arena_concat, joins_up_to_the_null_in_the_arena)
+{
+    ff_arena_t a;
+    ff_arena_init(&a, 16);
+    cr_assert_str_eq(ff_arena_concat(&a, "ff", ":{", "c:C1", "}:", "cart", (const char *)NULL),
+                     "ff:{c:C1}:cart");
+    cr_assert_str_eq(ff_arena_concat(&a, (const char *)NULL), "");
+    cr_assert_str_eq(ff_arena_concat(&a, "", "x", "", (const char *)NULL), "x");
+    ff_arena_term(&a);
+}

@@ -1,0 +1,1323 @@
+/* footfall bench: each processor against a do-nothing consumer, with its Redis round trips, CPU, latency and memory.
+ *
+ * For each processor, on a fresh embedded broker and the one redis-server of
+ * the run: preload its input topics, read them with a consumer that does
+ * nothing (the ceiling), then run the processor from an empty group until it
+ * has caught up, sampling its /metrics, /proc and Redis INFO as it goes.
+ * Then, on one more fresh broker with all the state built, each processor
+ * again at half its measured rate, with a downstream consumer timing its
+ * outputs. One table on stdout, the same as JSON in the results directory. */
+#define _GNU_SOURCE /* sched_setaffinity */
+#include <curl/curl.h>
+#include <errno.h>
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+#include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "ff_clock.h"
+#include "ff_codec.h"
+#include "ff_kafka.h"
+#include "ff_log.h"
+#include "gen.h"
+#include "scenario.h"
+#include "stack.h"
+
+#define MILLION 1000000.0
+
+/* What the issue asks of every processor. */
+#define TARGET_CEILING_SHARE 0.70
+#define TARGET_ROUNDTRIPS 0.01
+#define TARGET_CPU_S 3.0
+#define TARGET_P99_MS 50.0
+#define TARGET_RSS_GROWTH 0.10
+
+typedef struct bproc_s {
+    const char *name;
+    const char *inputs[3];  /* topic settings, NULL-terminated */
+    const char *outputs[5]; /* the topics it writes, for the latency consumer */
+} bproc_t;
+
+/* In the order they run: the geofence processor makes the visits (preferred
+ * stores) that the web processor's INVITE needs, the web processor the
+ * offers the POS processor converts. */
+static const bproc_t bprocs[] = {
+    {"shelf", {"topic.shelf"}, {"topic.stock_alert"}},
+    {"geofence",
+     {"topic.geofence", "topic.consent"},
+     {"topic.drive_to_store", "topic.store_assist", "topic.holdout", "topic.decisions"}},
+    {"web", {"topic.web"}, {"topic.drive_to_store", "topic.holdout", "topic.decisions"}},
+    {"pos", {"topic.pos"}, {"topic.conversion", "topic.decisions"}},
+};
+#define NPROCS ((int)(sizeof bprocs / sizeof bprocs[0]))
+
+typedef struct opts_s {
+    int64_t records;   /* measured: ceiling, throughput, CPU, round trips */
+    int64_t rss_at;    /* first RSS reading; the second at 10 times that */
+    bool memory;       /* run on to 10 * rss_at records */
+    int partitions;
+    double latency_s;
+    bool pin;
+    const char *out_dir;
+    uint64_t seed;
+    bool selected[NPROCS];
+} opts_t;
+
+/* The processor's footfall_batch_phase_seconds, in its order. */
+static const char *const phases[] = {"fill", "state", "produce", "send_offsets", "commit",
+                                     "group_commit"};
+#define NPHASES 6
+
+typedef struct result_s {
+    bool ran, latency_ran;
+    int64_t records;       /* in the measured window */
+    double ceiling_rps;
+    double rps;            /* sustained, from the first batch to caught up */
+    double startup_s;      /* from start to its first batch (group join) */
+    double roundtrips_per_record;
+    double server_reads_per_record, server_commands_per_record;
+    double cpu_s_per_million, redis_cpu_s_per_million, broker_cpu_s_per_million;
+    double p50_ms, p99_ms, max_ms;
+    int64_t latency_samples;
+    double latency_rate;
+    double commit_p50_ms_le, commit_p99_ms_le; /* the processor's own histogram */
+    double rss_mb_1m, rss_mb_10m, peak_rss_mb;
+    int64_t memory_records;
+    double batch_records, phase_ms[NPHASES]; /* per batch, on average */
+} result_t;
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+/* ---- workload -------------------------------------------------------------------- */
+
+static const char *const categories[] = {"shoes", "jackets", "toys",    "games",
+                                          "kitchen", "garden", "beauty", "books"};
+
+/* Ranks drawn with P(k) proportional to 1/(k+1)^s: a few hot keys, a long tail. */
+typedef struct zipf_s {
+    int n;
+    double s, a;
+} zipf_t;
+
+static void zipf_init(zipf_t *z, int n, double s)
+{
+    z->n = n;
+    z->s = s;
+    z->a = pow((double)n + 1.0, 1.0 - s) - 1.0;
+}
+
+static double unit(ff_rng_t *r)
+{
+    return (double)(ff_rng_next(r) >> 11) / 9007199254740992.0;
+}
+
+static int zipf_draw(const zipf_t *z, ff_rng_t *r)
+{
+    int k = (int)pow(1.0 + unit(r) * z->a, 1.0 / (1.0 - z->s)) - 1;
+    return k < 0 ? 0 : k >= z->n ? z->n - 1 : k;
+}
+
+#define WL_CUSTOMERS 200000
+#define WL_STORES 200
+#define WL_SHELVES 64 /* one planogram: shelf i holds SKU i in every store */
+#define WL_SKUS 10000
+
+typedef struct wl_s {
+    ff_rng_t rng;
+    zipf_t customers, stores, skus;
+    int16_t qty[WL_STORES * WL_SHELVES], cap[WL_STORES * WL_SHELVES];
+    int64_t seq;
+    char event_id[32], cust[16], store[8], sku[16], shelf[8], session[32], query[32];
+    const char *codes[1];
+    ff_pos_line_t lines[4];
+    char line_skus[4][16];
+    union {
+        ff_web_event_t web;
+        ff_geofence_event_t geo;
+        ff_consent_event_t consent;
+        ff_shelf_reading_t shelf;
+        ff_pos_transaction_t pos;
+    } u;
+} wl_t;
+
+static void wl_init(wl_t *w, uint64_t seed)
+{
+    memset(w, 0, sizeof *w);
+    ff_rng_seed(&w->rng, seed);
+    zipf_init(&w->customers, WL_CUSTOMERS, 0.7);
+    zipf_init(&w->stores, WL_STORES, 0.8);
+    zipf_init(&w->skus, WL_SKUS, 0.9);
+    for (int i = 0; i < WL_STORES * WL_SHELVES; i++) {
+        w->cap[i] = (int16_t)(20 + ff_rng_below(&w->rng, 41));
+        w->qty[i] = (int16_t)(w->cap[i] - (int)ff_rng_below(&w->rng, 5));
+    }
+}
+
+static const char *wl_customer(wl_t *w)
+{
+    snprintf(w->cust, sizeof w->cust, "C%06d", zipf_draw(&w->customers, &w->rng) + 1);
+    return w->cust;
+}
+
+static int wl_store(wl_t *w)
+{
+    int s = zipf_draw(&w->stores, &w->rng);
+    snprintf(w->store, sizeof w->store, "S%03d", s + 1);
+    return s;
+}
+
+static int wl_sku(wl_t *w, char *buf, size_t size)
+{
+    int k = zipf_draw(&w->skus, &w->rng);
+    snprintf(buf, size, "SKU-%04d", k + 1);
+    return k;
+}
+
+/* The next record for processor p at event time ts: its type and key. */
+static ff_rec_t wl_next(wl_t *w, int p, int64_t ts, const char **key)
+{
+    ff_rng_t *r = &w->rng;
+    snprintf(w->event_id, sizeof w->event_id, "b%c-%lld", bprocs[p].name[0], (long long)w->seq++);
+    if (!strcmp(bprocs[p].name, "shelf")) {
+        /* Sensors report every shelf at the same pace; shoppers pick more in
+         * the busy stores, and staff restock an empty or low shelf. */
+        int i = (int)ff_rng_below(r, WL_STORES * WL_SHELVES), store = i / WL_SHELVES;
+        int shelf = i % WL_SHELVES;
+        ff_shelf_reading_t *s = &w->u.shelf;
+        double busy = 0.05 + 0.5 / (1.0 + store / 10.0);
+        if (w->qty[i] > 0 && unit(r) < busy)
+            w->qty[i]--;
+        else if (w->qty[i] * 5 <= w->cap[i] && unit(r) < 0.02)
+            w->qty[i] = w->cap[i];
+        snprintf(w->store, sizeof w->store, "S%03d", store + 1);
+        snprintf(w->shelf, sizeof w->shelf, "%c%d", 'A' + shelf / 8, shelf % 8 + 1);
+        snprintf(w->sku, sizeof w->sku, "SKU-%04d", shelf + 1);
+        memset(s, 0, sizeof *s);
+        s->event_id = w->event_id;
+        s->store_id = w->store;
+        s->shelf_id = w->shelf;
+        s->sku = w->sku;
+        s->category = categories[shelf % 8];
+        s->ts = ts;
+        s->quantity = w->qty[i];
+        s->capacity = w->cap[i];
+        s->sensor = FF_SENSOR_WEIGHT;
+        s->confidence.set = true;
+        s->confidence.v = 0.95;
+        *key = w->store;
+        return FF_REC_SHELF_READING;
+    }
+    if (!strcmp(bprocs[p].name, "geofence")) {
+        *key = wl_customer(w);
+        if (ff_rng_below(r, 100) < 3) {
+            ff_consent_event_t *c = &w->u.consent;
+            uint64_t roll = ff_rng_below(r, 100);
+            memset(c, 0, sizeof *c);
+            c->event_id = w->event_id;
+            c->customer_id = w->cust;
+            c->ts = ts;
+            c->channel = ff_rng_chance(r, 0.7) ? FF_CH_PUSH : FF_CH_ALL;
+            c->status = roll < 90 ? FF_CONSENT_GRANTED : roll < 95 ? FF_CONSENT_DENIED
+                                                                    : FF_CONSENT_REVOKED;
+            return FF_REC_CONSENT_EVENT;
+        }
+        ff_geofence_event_t *g = &w->u.geo;
+        uint64_t roll = ff_rng_below(r, 100);
+        memset(g, 0, sizeof *g);
+        wl_store(w);
+        snprintf(w->session, sizeof w->session, "D-%s", w->cust);
+        g->event_id = w->event_id;
+        g->customer_id = w->cust;
+        g->device_id = w->session;
+        g->ts = ts;
+        g->store_id = w->store;
+        g->transition = roll < 45 ? FF_GEO_ENTER : roll < 70 ? FF_GEO_DWELL : FF_GEO_EXIT;
+        if (g->transition == FF_GEO_DWELL) {
+            g->dwell_seconds.set = true;
+            g->dwell_seconds.v = 30 + (int64_t)ff_rng_below(r, 600);
+        }
+        g->accuracy_m.set = true;
+        g->accuracy_m.v = 5.0 + (double)ff_rng_below(r, 45);
+        return FF_REC_GEOFENCE_EVENT;
+    }
+    if (!strcmp(bprocs[p].name, "web")) {
+        ff_web_event_t *e = &w->u.web;
+        uint64_t roll = ff_rng_below(r, 100);
+        int k;
+        memset(e, 0, sizeof *e);
+        *key = wl_customer(w);
+        k = wl_sku(w, w->sku, sizeof w->sku);
+        snprintf(w->session, sizeof w->session, "W-%s-%lld", w->cust, (long long)(ts / 1800000));
+        e->event_id = w->event_id;
+        e->customer_id = w->cust;
+        e->session_id = w->session;
+        e->ts = ts;
+        e->type = roll < 55   ? FF_WEB_PRODUCT_VIEW
+                  : roll < 70 ? FF_WEB_PAGE_VIEW
+                  : roll < 80 ? FF_WEB_SEARCH
+                  : roll < 92 ? FF_WEB_ADD_TO_CART
+                  : roll < 96 ? FF_WEB_REMOVE_FROM_CART
+                              : FF_WEB_WISHLIST;
+        if (e->type == FF_WEB_SEARCH) {
+            snprintf(w->query, sizeof w->query, "%s %d", categories[k % 8], k % 100);
+            e->query = w->query;
+            e->category = categories[k % 8];
+        } else if (e->type != FF_WEB_PAGE_VIEW) {
+            e->sku = w->sku;
+            e->category = categories[k % 8];
+            e->price_cents.set = true;
+            e->price_cents.v = 199 + (k * 7919) % 20000;
+        }
+        return FF_REC_WEB_EVENT;
+    }
+    /* pos: most buyers are known customers; a basket of one to four. */
+    ff_pos_transaction_t *t = &w->u.pos;
+    int nlines = 1 + (int)ff_rng_below(r, 4);
+    memset(t, 0, sizeof *t);
+    wl_store(w);
+    t->event_id = w->event_id;
+    t->store_id = w->store;
+    t->ts = ts;
+    if (ff_rng_chance(r, 0.75)) {
+        t->customer_id = wl_customer(w);
+        *key = w->cust;
+    } else {
+        *key = w->store;
+    }
+    for (int i = 0; i < nlines; i++) {
+        int k = wl_sku(w, w->line_skus[i], sizeof w->line_skus[i]);
+        w->lines[i].sku = w->line_skus[i];
+        w->lines[i].category = categories[k % 8];
+        w->lines[i].quantity = 1 + (int64_t)ff_rng_below(r, 3);
+        w->lines[i].unit_price_cents = 199 + (k * 7919) % 20000;
+        t->total_cents += w->lines[i].quantity * w->lines[i].unit_price_cents;
+    }
+    t->lines = w->lines;
+    t->lines_cnt = (size_t)nlines;
+    return FF_REC_POS_TRANSACTION;
+}
+
+/* Produces n records of processor p (rate 0: as fast as the broker takes
+ * them), each stamped with the wall clock when it is made. */
+static int produce(const ff_conf_t *conf, ff_codec_t *codec, wl_t *w, int p, int64_t n, double rate,
+                   bool verbose)
+{
+    ff_gen_sink_t sink;
+    char errstr[512];
+    int64_t t0 = ff_mono_ms(), next_report = t0 + 5000;
+    if (ff_gen_sink_init(&sink, conf, codec, rate, 0, &stop_flag, errstr, sizeof errstr) == -1) {
+        fprintf(stderr, "footfall bench: producer: %s\n", errstr);
+        return -1;
+    }
+    for (int64_t i = 0; i < n && !stop_flag; i++) {
+        const char *key;
+        ff_rec_t type = wl_next(w, p, ff_wall_ms(), &key);
+        if (ff_gen_emit(&sink, type, key, &w->u, 0))
+            break;
+        if (verbose && (i & 0xffff) == 0 && ff_mono_ms() >= next_report) {
+            printf("    preloading: %lld of %lld\n", (long long)i, (long long)n);
+            fflush(stdout);
+            next_report += 5000;
+        }
+    }
+    if (ff_gen_sink_term(&sink) != 0 || stop_flag) {
+        fprintf(stderr, "footfall bench: records were not delivered\n");
+        return -1;
+    }
+    if (verbose)
+        printf("    preloaded %lld records in %.1f s\n", (long long)n,
+               (double)(ff_mono_ms() - t0) / 1000.0);
+    return 0;
+}
+
+/* ---- the ceiling: a consumer that does nothing ------------------------------------ */
+
+/* Checks that the broker holds all `preloaded` records of p's input topics,
+ * then reads n of them from the beginning, as the processor would (same
+ * client settings, read_committed), and does nothing with them. Records per
+ * second from the first record to the n-th, or -1. */
+static double ceiling(const ff_conf_t *conf, int p, int partitions, int64_t preloaded, int64_t n)
+{
+    char errstr[512], group[64];
+    snprintf(group, sizeof group, "footfall-bench-ceiling-%s", bprocs[p].name);
+    const char *forced[] = {"group.id", group, "enable.auto.commit", "false",
+                            "isolation.level", "read_committed", NULL};
+    rd_kafka_conf_t *kconf = ff_kafka_conf(conf, NULL, forced, errstr, sizeof errstr);
+    rd_kafka_t *rk;
+    rd_kafka_topic_partition_list_t *parts;
+    int64_t got = 0, t0 = 0, t1 = 0, deadline, have = 0;
+    if (!kconf || !(rk = ff_kafka_new(RD_KAFKA_CONSUMER, kconf, errstr, sizeof errstr))) {
+        fprintf(stderr, "footfall bench: ceiling consumer: %s\n", errstr);
+        return -1;
+    }
+    rd_kafka_poll_set_consumer(rk);
+    parts = rd_kafka_topic_partition_list_new(8);
+    for (int i = 0; bprocs[p].inputs[i]; i++)
+        for (int32_t q = 0; q < partitions; q++) {
+            const char *topic = ff_conf_str(conf, bprocs[p].inputs[i]);
+            int64_t lo = -1, hi = -1;
+            rd_kafka_topic_partition_list_add(parts, topic, q)->offset = RD_KAFKA_OFFSET_BEGINNING;
+            rd_kafka_query_watermark_offsets(rk, topic, q, &lo, &hi, 10000);
+            if (lo != 0) {
+                /* librdkafka's mock cluster keeps the last 5 MB of each
+                 * partition and drops older batches. */
+                fprintf(stderr,
+                        "footfall bench: %s [%d] starts at offset %lld, not 0: the embedded "
+                        "broker keeps 5 MB per partition; use more --partitions or fewer "
+                        "--records\n",
+                        topic, (int)q, (long long)lo);
+                got = -1;
+            }
+            have += hi;
+        }
+    if (got == 0 && have != preloaded) {
+        fprintf(stderr, "footfall bench: the broker holds %lld of the %lld records produced\n",
+                (long long)have, (long long)preloaded);
+        got = -1;
+    }
+    if (got == -1) {
+        rd_kafka_topic_partition_list_destroy(parts);
+        rd_kafka_destroy(rk);
+        return -1;
+    }
+    rd_kafka_assign(rk, parts);
+    rd_kafka_topic_partition_list_destroy(parts);
+    deadline = ff_mono_ms() + 600000;
+    while (got < n && !stop_flag && ff_mono_ms() < deadline) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+        if (!m)
+            continue;
+        if (!m->err) {
+            if (got++ == 0)
+                t0 = ff_mono_us();
+            t1 = ff_mono_us();
+        }
+        rd_kafka_message_destroy(m);
+    }
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    if (got < n || t1 <= t0)
+        return -1;
+    return (double)(got - 1) / ((double)(t1 - t0) / MILLION);
+}
+
+/* ---- samples: /metrics, /proc, INFO ------------------------------------------------ */
+
+typedef struct sample_s {
+    int64_t at_us;
+    double consumed, roundtrips;
+    double cpu_proc, cpu_redis, cpu_broker; /* seconds */
+    double rss_mb, hwm_mb;
+    double redis_reads, redis_commands;
+    double batches, phase_s[NPHASES];
+    bool ok;
+} sample_t;
+
+static size_t to_buf(char *p, size_t size, size_t n, void *opaque)
+{
+    ff_buf_append(opaque, p, size * n);
+    return size * n;
+}
+
+/* GET url into body; the HTTP status, or -1. */
+static long http_get(CURL *curl, const char *url, ff_buf_t *body)
+{
+    long code = -1;
+    ff_buf_reset(body);
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 2000L);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, to_buf);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, body);
+    if (curl_easy_perform(curl) != CURLE_OK)
+        return -1;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+    ff_buf_putc(body, '\0');
+    return code;
+}
+
+/* The sum of every series of a metric in a Prometheus text page. */
+static double metric_sum(const char *page, const char *name)
+{
+    size_t len = strlen(name);
+    double sum = 0;
+    for (const char *l = page; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        if (strncmp(l, name, len) || (l[len] != ' ' && l[len] != '{'))
+            continue;
+        const char *v = l[len] == '{' ? strchr(l, '}') : l + len;
+        if (v)
+            sum += strtod(v + 1, NULL);
+    }
+    return sum;
+}
+
+/* A histogram's cumulative buckets: le bounds and counts, up to max. */
+static int metric_buckets(const char *page, const char *name, double *le, double *count, int max)
+{
+    char prefix[128];
+    int n = 0;
+    snprintf(prefix, sizeof prefix, "%s_bucket{", name);
+    for (const char *l = page; l && *l && n < max;
+         l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        const char *q, *e;
+        if (strncmp(l, prefix, strlen(prefix)) || !(q = strstr(l, "le=\"")) ||
+            !(e = strchr(l, '}')))
+            continue;
+        le[n] = !strncmp(q + 4, "+Inf", 4) ? INFINITY : strtod(q + 4, NULL);
+        count[n++] = strtod(e + 1, NULL);
+    }
+    return n;
+}
+
+static double proc_cpu_s(pid_t pid)
+{
+    char path[64], buf[1024], *p;
+    unsigned long ut = 0, st = 0;
+    FILE *fp;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    if (pid <= 0 || !(fp = fopen(path, "r")))
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    /* After the command name in parentheses: state is field 3, utime 14. */
+    if (!(p = strrchr(buf, ')')) ||
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return 0;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static void proc_rss_mb(pid_t pid, double *rss, double *hwm)
+{
+    char path[64], line[256];
+    FILE *fp;
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    *rss = *hwm = 0;
+    if (!(fp = fopen(path, "r")))
+        return;
+    while (fgets(line, sizeof line, fp)) {
+        if (!strncmp(line, "VmRSS:", 6))
+            *rss = strtod(line + 6, NULL) / 1024.0;
+        else if (!strncmp(line, "VmHWM:", 6))
+            *hwm = strtod(line + 6, NULL) / 1024.0;
+    }
+    fclose(fp);
+}
+
+static double info_field(const char *info, const char *name)
+{
+    const char *p = strstr(info, name);
+    return p ? strtod(p + strlen(name), NULL) : 0;
+}
+
+typedef struct probe_s {
+    CURL *curl;
+    ff_buf_t body;
+    char metrics_url[64];
+    redisContext *redis;
+    pid_t proc_pid, redis_pid, broker_pid;
+    int64_t infos; /* our own INFO calls, taken off the server's counts */
+} probe_t;
+
+static void sample(probe_t *pr, sample_t *s)
+{
+    memset(s, 0, sizeof *s);
+    s->at_us = ff_mono_us();
+    s->cpu_proc = proc_cpu_s(pr->proc_pid);
+    s->cpu_redis = proc_cpu_s(pr->redis_pid);
+    s->cpu_broker = proc_cpu_s(pr->broker_pid);
+    proc_rss_mb(pr->proc_pid, &s->rss_mb, &s->hwm_mb);
+    if (http_get(pr->curl, pr->metrics_url, &pr->body) == 200) {
+        s->consumed = metric_sum(pr->body.data, "footfall_records_consumed_total");
+        s->roundtrips = metric_sum(pr->body.data, "footfall_state_roundtrips_total");
+        s->batches = metric_sum(pr->body.data, "footfall_transactions_total{result=\"committed\"}");
+        for (int i = 0; i < NPHASES; i++) {
+            char name[96];
+            snprintf(name, sizeof name, "footfall_batch_phase_seconds_sum{phase=\"%s\"}",
+                     phases[i]);
+            s->phase_s[i] = metric_sum(pr->body.data, name);
+        }
+        s->ok = true;
+    }
+    redisReply *r = pr->redis ? redisCommand(pr->redis, "INFO stats") : NULL;
+    if (r && r->type == REDIS_REPLY_STRING) {
+        pr->infos++;
+        s->redis_reads = info_field(r->str, "total_reads_processed:") - (double)pr->infos;
+        s->redis_commands = info_field(r->str, "total_commands_processed:") - (double)pr->infos;
+    }
+    if (r)
+        freeReplyObject(r);
+}
+
+/* ---- one processor from an empty group to caught up --------------------------------- */
+
+static int start_proc(ff_stack_t *st, int p, int http_port)
+{
+    char http[48];
+    snprintf(http, sizeof http, "FOOTFALL_HTTP_PORT=%d", http_port);
+    const char *env[] = {http, "FOOTFALL_LOG_LEVEL=warn", NULL};
+    return ff_stack_start_proc(st, bprocs[p].name, env);
+}
+
+/* Runs p from an empty group over the `preloaded` records, measuring the
+ * first o->records of them, then (for the memory reading) feeds it more in
+ * chunks the broker can hold until it has consumed `total`. */
+static int throughput(ff_stack_t *st, const ff_conf_t *pconf, ff_codec_t *codec, wl_t *w,
+                      const opts_t *o, int p, int64_t preloaded, int64_t total, result_t *res)
+{
+    probe_t pr;
+    sample_t s, first = {0}, last = {0}, prev = {0};
+    int port = ff_free_port(), idx, rc = -1;
+    int64_t started = ff_mono_us(), produced = preloaded, progress_at = ff_mono_ms();
+    double progress = 0;
+    bool have_first = false, have_last = false, have_1m = false;
+    memset(&pr, 0, sizeof pr);
+    idx = start_proc(st, p, port);
+    if (idx < 0)
+        return -1;
+    pr.curl = curl_easy_init();
+    ff_buf_init(&pr.body);
+    snprintf(pr.metrics_url, sizeof pr.metrics_url, "http://127.0.0.1:%d/metrics", port);
+    pr.redis = redisConnect("127.0.0.1", st->redis_port);
+    pr.proc_pid = st->procs[idx].pid;
+    pr.redis_pid = st->redis_pid;
+    pr.broker_pid = st->broker_pid;
+    /* No progress for a minute (past the group join) is a failure, however
+     * slow the machine. */
+    while (!stop_flag && ff_mono_ms() - progress_at < 60000) {
+        ff_sleep_ms(100);
+        sample(&pr, &s);
+        if (!s.ok)
+            continue;
+        if (s.consumed > progress) {
+            progress = s.consumed;
+            progress_at = ff_mono_ms();
+        }
+        if (!have_first && s.consumed > 0) {
+            /* The first batch landed between the previous sample and this one. */
+            first = prev.ok ? prev : s;
+            if (!prev.ok)
+                first.consumed = 0;
+            have_first = true;
+            res->startup_s = (double)(first.at_us - started) / MILLION;
+        }
+        if (have_first && !have_last && s.consumed >= (double)o->records) {
+            last = s;
+            have_last = true;
+        }
+        if (!have_1m && s.consumed >= (double)o->rss_at) {
+            res->rss_mb_1m = s.rss_mb;
+            have_1m = true;
+        }
+        if (s.consumed >= (double)total) {
+            res->rss_mb_10m = s.rss_mb;
+            res->peak_rss_mb = s.hwm_mb;
+            res->memory_records = (int64_t)s.consumed;
+            rc = 0;
+            break;
+        }
+        if (have_last && s.consumed >= (double)produced) {
+            int64_t chunk = FF_MIN(o->records, total - produced);
+            printf("    memory: %lld records consumed, %.1f MB; %lld more\n",
+                   (long long)s.consumed, s.rss_mb, (long long)chunk);
+            fflush(stdout);
+            if (produce(pconf, codec, w, p, chunk, 0, false) == -1)
+                break;
+            produced += chunk;
+            progress_at = ff_mono_ms();
+        }
+        prev = s;
+    }
+    if (rc == 0 && have_first && have_last && last.at_us > first.at_us) {
+        double n = last.consumed - first.consumed, secs = (double)(last.at_us - first.at_us) / MILLION;
+        res->records = (int64_t)n;
+        res->rps = n / secs;
+        res->roundtrips_per_record = (last.roundtrips - first.roundtrips) / n;
+        res->server_reads_per_record = (last.redis_reads - first.redis_reads) / n;
+        res->server_commands_per_record = (last.redis_commands - first.redis_commands) / n;
+        res->cpu_s_per_million = (last.cpu_proc - first.cpu_proc) / n * MILLION;
+        res->redis_cpu_s_per_million = (last.cpu_redis - first.cpu_redis) / n * MILLION;
+        res->broker_cpu_s_per_million = (last.cpu_broker - first.cpu_broker) / n * MILLION;
+        if (last.batches > first.batches) {
+            double b = last.batches - first.batches;
+            res->batch_records = n / b;
+            for (int i = 0; i < NPHASES; i++)
+                res->phase_ms[i] = (last.phase_s[i] - first.phase_s[i]) / b * 1000.0;
+        }
+    } else {
+        rc = -1;
+        fprintf(stderr, "footfall bench: %s stopped making progress at %.0f records (log: %s)\n",
+                bprocs[p].name, progress, st->procs[idx].log);
+        st->keep_dir = true;
+    }
+    if (ff_stack_stop_proc(st, idx, SIGTERM) != 0 && rc == 0) {
+        fprintf(stderr, "footfall bench: %s did not stop cleanly (log: %s)\n", bprocs[p].name,
+                st->procs[idx].log);
+        st->keep_dir = true;
+        rc = -1;
+    }
+    if (pr.redis)
+        redisFree(pr.redis);
+    curl_easy_cleanup(pr.curl);
+    ff_buf_term(&pr.body);
+    return rc;
+}
+
+/* ---- latency at half rate ------------------------------------------------------------ */
+
+typedef struct lat_s {
+    const ff_conf_t *conf;
+    int p, partitions;
+    _Atomic int64_t from_ms, to_ms; /* event times that count */
+    atomic_int stop, ready;
+    double *ms;
+    size_t n, cap;
+    int64_t outputs;
+} lat_t;
+
+static int64_t output_ts(ff_rec_t type, const void *rec)
+{
+    switch (type) {
+    case FF_REC_DRIVE_TO_STORE_OFFER: return ((const ff_offer_t *)rec)->ts;
+    case FF_REC_STORE_ASSIST: return ((const ff_store_assist_t *)rec)->ts;
+    case FF_REC_STOCK_ALERT: return ((const ff_stock_alert_t *)rec)->ts;
+    case FF_REC_OFFER_CONVERSION: return ((const ff_conversion_t *)rec)->ts;
+    case FF_REC_DECISION: return ((const ff_decision_t *)rec)->ts;
+    default: return -1;
+    }
+}
+
+/* A downstream consumer of p's outputs, as a delivery service would run
+ * one: read_committed, fetching as soon as a record is there. */
+static void *latency_consumer(void *opaque)
+{
+    lat_t *l = opaque;
+    char errstr[512];
+    const char *defaults[] = {"fetch.wait.max.ms", "5", "fetch.min.bytes", "1", NULL};
+    const char *forced[] = {"group.id", "footfall-bench-latency", "enable.auto.commit", "false",
+                            "isolation.level", "read_committed", NULL};
+    rd_kafka_conf_t *kconf = ff_kafka_conf(l->conf, defaults, forced, errstr, sizeof errstr);
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(16);
+    ff_codec_t *codec = ff_codec_new(errstr, sizeof errstr);
+    ff_arena_t arena;
+    rd_kafka_t *rk;
+    union {
+        ff_offer_t offer;
+        ff_store_assist_t assist;
+        ff_stock_alert_t alert;
+        ff_conversion_t conversion;
+        ff_decision_t decision;
+    } out;
+    ff_arena_init(&arena, 4096);
+    if (!kconf || !codec || !(rk = ff_kafka_new(RD_KAFKA_CONSUMER, kconf, errstr, sizeof errstr))) {
+        fprintf(stderr, "footfall bench: latency consumer: %s\n", errstr);
+        atomic_store(&l->ready, -1);
+        rd_kafka_topic_partition_list_destroy(parts);
+        ff_codec_destroy(codec);
+        ff_arena_term(&arena);
+        return NULL;
+    }
+    rd_kafka_poll_set_consumer(rk);
+    for (int i = 0; bprocs[l->p].outputs[i]; i++)
+        for (int32_t q = 0; q < l->partitions; q++)
+            rd_kafka_topic_partition_list_add(parts, ff_conf_str(l->conf, bprocs[l->p].outputs[i]),
+                                              q)
+                ->offset = RD_KAFKA_OFFSET_END;
+    rd_kafka_assign(rk, parts);
+    rd_kafka_topic_partition_list_destroy(parts);
+    atomic_store(&l->ready, 1);
+    while (!atomic_load(&l->stop)) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 50);
+        int64_t now = ff_wall_ms();
+        if (!m)
+            continue;
+        if (!m->err && m->rkt) {
+            ff_rec_t type = cli_topic_rec(l->conf, rd_kafka_topic_name(m->rkt));
+            ff_dec_err_t err;
+            ff_arena_reset(&arena);
+            if (type < FF_REC__COUNT &&
+                ff_codec_decode(codec, type, m->payload, m->len, &arena, &out, &err, NULL) == 0) {
+                int64_t ts = output_ts(type, &out);
+                l->outputs++;
+                if (ts >= atomic_load(&l->from_ms) && ts <= atomic_load(&l->to_ms)) {
+                    if (l->n == l->cap) {
+                        l->cap = l->cap ? l->cap * 2 : 4096;
+                        l->ms = ff_realloc(l->ms, l->cap * sizeof(double));
+                    }
+                    l->ms[l->n++] = (double)(now - ts);
+                }
+            }
+        }
+        rd_kafka_message_destroy(m);
+    }
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    ff_codec_destroy(codec);
+    ff_arena_term(&arena);
+    return NULL;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double percentile(const double *sorted, size_t n, double q)
+{
+    size_t i = (size_t)ceil(q * (double)n);
+    return n ? sorted[i ? i - 1 : 0] : NAN;
+}
+
+/* The upper bound (ms) of the bucket in which quantile q of the counts
+ * between two scrapes of a histogram falls. */
+static double bucket_quantile(const double *le, const double *c0, const double *c1, int n, double q)
+{
+    double total = n ? c1[n - 1] - c0[n - 1] : 0;
+    for (int i = 0; i < n && total > 0; i++)
+        if (c1[i] - c0[i] >= q * total)
+            return le[i] * 1000.0;
+    return NAN;
+}
+
+/* Waits until the processor says it is ready (partitions assigned). */
+static int wait_ready(CURL *curl, int port, ff_buf_t *body, int timeout_ms)
+{
+    char url[64];
+    int64_t deadline = ff_mono_ms() + timeout_ms;
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/readyz", port);
+    while (!stop_flag && ff_mono_ms() < deadline) {
+        if (http_get(curl, url, body) == 200)
+            return 0;
+        ff_sleep_ms(100);
+    }
+    return -1;
+}
+
+static int latency(ff_stack_t *st, const ff_conf_t *conf, const ff_conf_t *pconf, ff_codec_t *codec,
+                   wl_t *w, const opts_t *o, int p, result_t *res)
+{
+    int port = ff_free_port(), idx, rc = -1;
+    lat_t l;
+    pthread_t thread;
+    CURL *curl = curl_easy_init();
+    ff_buf_t body;
+    char url[64];
+    double le[32], c0[32], c1[32];
+    int nb0 = 0, nb1 = 0;
+    memset(&l, 0, sizeof l);
+    ff_buf_init(&body);
+    idx = start_proc(st, p, port);
+    if (idx < 0 || wait_ready(curl, port, &body, 60000) == -1) {
+        fprintf(stderr, "footfall bench: %s did not become ready\n", bprocs[p].name);
+        st->keep_dir = true;
+        goto out;
+    }
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/metrics", port);
+    if (http_get(curl, url, &body) == 200)
+        nb0 = metric_buckets(body.data, "footfall_event_to_trigger_seconds", le, c0, 32);
+    l.conf = conf;
+    l.p = p;
+    l.partitions = o->partitions;
+    res->latency_rate = res->rps / 2.0;
+    atomic_store(&l.from_ms, INT64_MAX);
+    if (pthread_create(&thread, NULL, latency_consumer, &l) != 0)
+        goto out;
+    while (atomic_load(&l.ready) == 0)
+        ff_sleep_ms(10);
+    ff_sleep_ms(1000); /* the consumer's assignment takes effect */
+    /* Events of the first second (warming up) do not count. */
+    atomic_store(&l.to_ms, ff_wall_ms() + (int64_t)(o->latency_s * 1000.0));
+    atomic_store(&l.from_ms, ff_wall_ms() + 1000);
+    if (atomic_load(&l.ready) == 1)
+        rc = produce(pconf, codec, w, p, (int64_t)(res->latency_rate * o->latency_s),
+                     res->latency_rate, false);
+    ff_sleep_ms(2000); /* the last outputs arrive */
+    atomic_store(&l.stop, 1);
+    pthread_join(thread, NULL);
+    if (http_get(curl, url, &body) == 200)
+        nb1 = metric_buckets(body.data, "footfall_event_to_trigger_seconds", le, c1, 32);
+    if (rc == 0 && l.n > 0) {
+        qsort(l.ms, l.n, sizeof(double), cmp_double);
+        res->p50_ms = percentile(l.ms, l.n, 0.50);
+        res->p99_ms = percentile(l.ms, l.n, 0.99);
+        res->max_ms = l.ms[l.n - 1];
+        res->latency_samples = (int64_t)l.n;
+        if (nb0 == nb1 && nb1 > 0) {
+            res->commit_p50_ms_le = bucket_quantile(le, c0, c1, nb1, 0.50);
+            res->commit_p99_ms_le = bucket_quantile(le, c0, c1, nb1, 0.99);
+        }
+        res->latency_ran = true;
+    } else if (rc == 0) {
+        fprintf(stderr,
+                "footfall bench: %s wrote no output with an event time in the latency run (%lld "
+                "outputs read)\n",
+                bprocs[p].name, (long long)l.outputs);
+        rc = -1;
+    }
+out:
+    if (idx >= 0 && ff_stack_stop_proc(st, idx, SIGTERM) != 0)
+        rc = -1;
+    free(l.ms);
+    ff_buf_term(&body);
+    curl_easy_cleanup(curl);
+    return rc;
+}
+
+/* ---- the report ------------------------------------------------------------------------- */
+
+static void machine(char *buf, size_t size)
+{
+    char line[256], model[128] = "unknown CPU";
+    double mem_gib = 0;
+    FILE *fp = fopen("/proc/cpuinfo", "r");
+    while (fp && fgets(line, sizeof line, fp))
+        if (!strncmp(line, "model name", 10) && strchr(line, ':')) {
+            snprintf(model, sizeof model, "%s", strchr(line, ':') + 2);
+            model[strcspn(model, "\n")] = '\0';
+            break;
+        }
+    if (fp)
+        fclose(fp);
+    if ((fp = fopen("/proc/meminfo", "r"))) {
+        if (fgets(line, sizeof line, fp) && !strncmp(line, "MemTotal:", 9))
+            mem_gib = strtod(line + 9, NULL) / 1048576.0;
+        fclose(fp);
+    }
+    snprintf(buf, size, "%s, %ld CPUs, %.0f GiB", model, sysconf(_SC_NPROCESSORS_ONLN), mem_gib);
+}
+
+static bool met_ceiling(const result_t *r)
+{
+    return r->ceiling_rps > 0 && r->rps >= TARGET_CEILING_SHARE * r->ceiling_rps;
+}
+
+static bool met_rss(const result_t *r)
+{
+    return r->rss_mb_1m > 0 && r->rss_mb_10m <= r->rss_mb_1m * (1.0 + TARGET_RSS_GROWTH);
+}
+
+static void print_table(const opts_t *o, const result_t *res)
+{
+    printf("\n%-9s %11s %10s %6s %8s %8s %9s %7s %7s %8s %8s\n", "processor", "ceiling/s",
+           "records/s", "ceil%", "RT/rec", "cpu s/M", "redis s/M", "p50 ms", "p99 ms", "RSS MB",
+           "RSS MB");
+    printf("%-9s %11s %10s %6s %8s %8s %9s %7s %7s %8s %8s\n", "", "", "", "", "", "", "", "", "",
+           "@rss-at", "@10x");
+    for (int p = 0; p < NPROCS; p++) {
+        const result_t *r = &res[p];
+        if (!r->ran)
+            continue;
+        printf("%-9s %11.0f %10.0f %5.0f%% %8.4f %8.2f %9.2f %7.1f %7.1f %8.1f %8.1f\n",
+               bprocs[p].name, r->ceiling_rps, r->rps,
+               r->ceiling_rps > 0 ? 100.0 * r->rps / r->ceiling_rps : 0.0,
+               r->roundtrips_per_record, r->cpu_s_per_million, r->redis_cpu_s_per_million,
+               r->p50_ms, r->p99_ms, r->rss_mb_1m, r->rss_mb_10m);
+    }
+    printf("\n(%lld records measured per processor; RSS at %lld and %lld records; latency at half "
+           "the measured rate for %.0f s%s)\n",
+           (long long)o->records, (long long)o->rss_at, (long long)(o->rss_at * 10), o->latency_s,
+           o->pin ? "; pinned" : "");
+}
+
+/* One line per target: each processor's figure and whether it is met. */
+static int print_targets(const opts_t *o, const result_t *res)
+{
+    int missed = 0;
+    printf("\ntargets:\n");
+    for (int p = 0; p < NPROCS; p++) {
+        const result_t *r = &res[p];
+        if (!r->ran)
+            continue;
+        struct {
+            bool ok;
+            char text[160];
+        } t[5];
+        int n = 0;
+        t[n].ok = met_ceiling(r);
+        snprintf(t[n++].text, sizeof t[0].text, "throughput %.0f%% of the ceiling (>= %.0f%%)",
+                 r->ceiling_rps > 0 ? 100.0 * r->rps / r->ceiling_rps : 0.0,
+                 100.0 * TARGET_CEILING_SHARE);
+        t[n].ok = r->roundtrips_per_record <= TARGET_ROUNDTRIPS;
+        snprintf(t[n++].text, sizeof t[0].text,
+                 "%.4f Redis round trips per record (<= %.2f; the server saw %.4f reads)",
+                 r->roundtrips_per_record, TARGET_ROUNDTRIPS, r->server_reads_per_record);
+        t[n].ok = r->cpu_s_per_million <= TARGET_CPU_S;
+        snprintf(t[n++].text, sizeof t[0].text, "%.2f CPU s per million records (<= %.0f)",
+                 r->cpu_s_per_million, TARGET_CPU_S);
+        if (o->latency_s > 0) {
+            t[n].ok = r->latency_ran && r->p99_ms <= TARGET_P99_MS;
+            snprintf(t[n++].text, sizeof t[0].text,
+                     "p99 event-to-trigger %.1f ms at %.0f records/s (<= %.0f ms; %lld outputs)",
+                     r->p99_ms, r->latency_rate, TARGET_P99_MS, (long long)r->latency_samples);
+        }
+        if (o->memory) {
+            t[n].ok = met_rss(r);
+            snprintf(t[n++].text, sizeof t[0].text,
+                     "RSS %.1f MB after %lld records, %.1f MB after %lld (<= +%.0f%%)",
+                     r->rss_mb_1m, (long long)o->rss_at, r->rss_mb_10m,
+                     (long long)r->memory_records, 100.0 * TARGET_RSS_GROWTH);
+        }
+        for (int i = 0; i < n; i++) {
+            printf("  %-9s %-4s %s\n", i ? "" : bprocs[p].name, t[i].ok ? "ok" : "MISS",
+                   t[i].text);
+            missed += !t[i].ok;
+        }
+    }
+    return missed;
+}
+
+static json_t *num(double v)
+{
+    return isfinite(v) ? json_real(round(v * 10000.0) / 10000.0) : json_null();
+}
+
+static int write_json(const opts_t *o, const result_t *res, char *path, size_t size)
+{
+    char host[64] = "host", date[16], desc[256];
+    time_t now = time(NULL);
+    struct tm tm;
+    json_t *root = json_object(), *procs = json_object(), *targets = json_object();
+    int rc;
+    gethostname(host, sizeof host - 1);
+    host[strcspn(host, "./")] = '\0';
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof date, "%Y-%m-%d", &tm);
+    machine(desc, sizeof desc);
+    mkdir(o->out_dir, 0755);
+    snprintf(path, size, "%s/%s-%s%s.json", o->out_dir, date, host, o->pin ? "-pinned" : "");
+    json_object_set_new(root, "machine", json_string(desc));
+    json_object_set_new(root, "host", json_string(host));
+    json_object_set_new(root, "date", json_string(date));
+    json_object_set_new(root, "records", json_integer(o->records));
+    json_object_set_new(root, "rss_records", json_pack("[I,I]", (json_int_t)o->rss_at,
+                                                       (json_int_t)(o->memory ? o->rss_at * 10 : 0)));
+    json_object_set_new(root, "partitions", json_integer(o->partitions));
+    json_object_set_new(root, "pinned", json_boolean(o->pin));
+    json_object_set_new(root, "latency_seconds", num(o->latency_s));
+    json_object_set_new(targets, "ceiling_share", num(TARGET_CEILING_SHARE));
+    json_object_set_new(targets, "redis_roundtrips_per_record", num(TARGET_ROUNDTRIPS));
+    json_object_set_new(targets, "cpu_s_per_million", num(TARGET_CPU_S));
+    json_object_set_new(targets, "p99_ms", num(TARGET_P99_MS));
+    json_object_set_new(targets, "rss_growth", num(TARGET_RSS_GROWTH));
+    json_object_set_new(root, "targets", targets);
+    for (int p = 0; p < NPROCS; p++) {
+        const result_t *r = &res[p];
+        json_t *j;
+        if (!r->ran)
+            continue;
+        j = json_object();
+        json_object_set_new(j, "ceiling_rps", num(r->ceiling_rps));
+        json_object_set_new(j, "rps", num(r->rps));
+        json_object_set_new(j, "redis_roundtrips_per_record", num(r->roundtrips_per_record));
+        json_object_set_new(j, "redis_server_reads_per_record", num(r->server_reads_per_record));
+        json_object_set_new(j, "redis_commands_per_record", num(r->server_commands_per_record));
+        json_object_set_new(j, "cpu_s_per_million", num(r->cpu_s_per_million));
+        json_object_set_new(j, "redis_cpu_s_per_million", num(r->redis_cpu_s_per_million));
+        json_object_set_new(j, "broker_cpu_s_per_million", num(r->broker_cpu_s_per_million));
+        json_object_set_new(j, "startup_s", num(r->startup_s));
+        json_object_set_new(j, "measured_records", json_integer(r->records));
+        json_object_set_new(j, "batch_records", num(r->batch_records));
+        json_t *ph = json_object();
+        for (int i = 0; i < NPHASES; i++)
+            json_object_set_new(ph, phases[i], num(r->phase_ms[i]));
+        json_object_set_new(j, "batch_phase_ms", ph);
+        if (r->latency_ran) {
+            json_object_set_new(j, "p50_ms", num(r->p50_ms));
+            json_object_set_new(j, "p99_ms", num(r->p99_ms));
+            json_object_set_new(j, "max_ms", num(r->max_ms));
+            json_object_set_new(j, "latency_rps", num(r->latency_rate));
+            json_object_set_new(j, "latency_samples", json_integer(r->latency_samples));
+            json_object_set_new(j, "commit_p50_ms_le", num(r->commit_p50_ms_le));
+            json_object_set_new(j, "commit_p99_ms_le", num(r->commit_p99_ms_le));
+        }
+        if (o->memory) {
+            json_object_set_new(j, "rss_mb_1m", num(r->rss_mb_1m));
+            json_object_set_new(j, "rss_mb_10m", num(r->rss_mb_10m));
+            json_object_set_new(j, "peak_rss_mb", num(r->peak_rss_mb));
+        }
+        json_object_set_new(procs, bprocs[p].name, j);
+    }
+    json_object_set_new(root, "processors", procs);
+    rc = json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(root);
+    return rc;
+}
+
+/* ---- the command ------------------------------------------------------------------------ */
+
+static void help(void)
+{
+    printf("usage: footfall bench [--records N] [--rss-at N] [--no-memory] [--partitions N]\n"
+           "                      [--latency-seconds S] [--processors LIST] [--pin]\n"
+           "                      [--out DIR] [--seed N]\n\n"
+           "Measures each processor on the embedded stack (footfall broker, redis-server):\n"
+           "  - the ceiling: a consumer that does nothing, over the same records;\n"
+           "  - sustained throughput from an empty group to caught up, over --records\n"
+           "    (default 2000000) preloaded records with hot customers and stores;\n"
+           "  - Redis round trips per record (the client's count and the server's);\n"
+           "  - CPU seconds per million records, of the processor and of redis-server;\n"
+           "  - event-to-trigger latency p50/p99 at half the measured rate\n"
+           "    (--latency-seconds, default 10; 0 skips it);\n"
+           "  - RSS after --rss-at records (default 1000000) and after ten times as many\n"
+           "    (--no-memory skips it).\n"
+           "--processors picks some of shelf,geofence,web,pos (default all, in that order).\n"
+           "--pin runs the processor on the last CPU and the rest on the others.\n"
+           "Prints a table and writes it as JSON to --out (default bench/results) as\n"
+           "<date>-<host>.json (-pinned.json with --pin). Exit status 1 when a target is\n"
+           "missed or a run fails, 2 on a bad argument.\n");
+}
+
+static int own_flag(const char *flag)
+{
+    static const char *const with_value[] = {"--records",    "--rss-at", "--partitions",
+                                             "--latency-seconds", "--processors", "--out",
+                                             "--seed"};
+    for (size_t i = 0; i < sizeof with_value / sizeof *with_value; i++)
+        if (!strcmp(flag, with_value[i]))
+            return 2;
+    return !strcmp(flag, "--pin") || !strcmp(flag, "--no-memory") ? 1 : 0;
+}
+
+static int int_opt(char **rest, int nrest, const char *name, int64_t min, int64_t max,
+                   int64_t *out)
+{
+    const char *v = cli_opt(rest, nrest, name);
+    if (!v)
+        return 0;
+    if (ff_parse_i64(v, out) == -1 || *out < min || *out > max) {
+        fprintf(stderr, "footfall bench: %s wants a whole number from %lld to %lld, not '%s'\n",
+                name, (long long)min, (long long)max, v);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_opts(char **rest, int nrest, opts_t *o)
+{
+    int64_t v;
+    const char *s;
+    memset(o, 0, sizeof *o);
+    o->records = 2000000;
+    o->rss_at = 1000000;
+    o->memory = !cli_flag(rest, nrest, "--no-memory");
+    o->partitions = 24;
+    o->latency_s = 10;
+    o->pin = cli_flag(rest, nrest, "--pin");
+    o->out_dir = cli_opt(rest, nrest, "--out") ? cli_opt(rest, nrest, "--out") : "bench/results";
+    o->seed = 1;
+    if (int_opt(rest, nrest, "--records", 1000, 1000000000, &o->records) == -1 ||
+        int_opt(rest, nrest, "--rss-at", 1000, 100000000, &o->rss_at) == -1)
+        return -1;
+    v = o->partitions;
+    if (int_opt(rest, nrest, "--partitions", 1, 64, &v) == -1)
+        return -1;
+    o->partitions = (int)v;
+    v = (int64_t)o->latency_s;
+    if (int_opt(rest, nrest, "--latency-seconds", 0, 3600, &v) == -1)
+        return -1;
+    o->latency_s = (double)v;
+    v = 1;
+    if (int_opt(rest, nrest, "--seed", 0, INT64_MAX, &v) == -1)
+        return -1;
+    o->seed = (uint64_t)v;
+    if ((s = cli_opt(rest, nrest, "--processors"))) {
+        char *list = ff_strdup(s), *save = NULL;
+        for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            int p = 0;
+            while (p < NPROCS && strcmp(bprocs[p].name, t))
+                p++;
+            if (p == NPROCS) {
+                fprintf(stderr,
+                        "footfall bench: --processors: no processor '%s' (shelf, geofence, web, "
+                        "pos)\n",
+                        t);
+                free(list);
+                return -1;
+            }
+            o->selected[p] = true;
+        }
+        free(list);
+    } else {
+        for (int p = 0; p < NPROCS; p++)
+            o->selected[p] = true;
+    }
+    return 0;
+}
+
+/* --pin: the processor (and the ceiling consumer) alone on the last CPU,
+ * redis-server, the broker and this program on the others. */
+static unsigned long proc_cpus, other_cpus;
+
+static void pin_self(unsigned long cpus)
+{
+    cpu_set_t set;
+    if (!cpus)
+        return;
+    CPU_ZERO(&set);
+    for (int c = 0; c < (int)(8 * sizeof cpus); c++)
+        if (cpus & (1UL << c))
+            CPU_SET(c, &set);
+    sched_setaffinity(0, sizeof set, &set);
+}
+
+static int new_broker(ff_stack_t *st, ff_conf_t *conf, ff_conf_t *pconf, int partitions)
+{
+    char errstr[512];
+    if (st->broker_pid > 0)
+        ff_reap(st->broker_pid, SIGTERM, 10000);
+    st->broker_pid = 0;
+    if (ff_stack_start_broker(st, partitions) == -1) {
+        fprintf(stderr, "footfall bench: the broker did not start\n");
+        return -1;
+    }
+    return ff_conf_set(conf, "kafka.bootstrap.servers", st->bootstrap, "bench", errstr,
+                       sizeof errstr) |
+           ff_conf_set(pconf, "kafka.bootstrap.servers", st->bootstrap, "bench", errstr,
+                       sizeof errstr);
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    ff_conf_t *conf = ff_conf_new("cli"), *pconf = ff_conf_new("cli");
+    char **rest = ff_calloc((size_t)argc + 1, sizeof(char *));
+    char errstr[512], bin[512], path[600];
+    int nrest = 0, rc, status = 2, failed = 0;
+    opts_t o;
+    ff_stack_t st;
+    bool stack_up = false;
+    ff_codec_t *codec = NULL;
+    result_t res[NPROCS];
+    wl_t *w = ff_malloc(sizeof *w);
+    memset(res, 0, sizeof res);
+
+    rc = cli_parse("bench", conf, argc, argv, own_flag, help, rest, &nrest);
+    if (rc) {
+        status = rc == 1 ? 0 : 2;
+        goto out;
+    }
+    if (parse_opts(rest, nrest, &o) == -1)
+        goto out;
+    /* Producers compress, as they would in production; it also lets the
+     * embedded broker, which keeps 5 MB per partition, hold more. */
+    if (ff_conf_set(pconf, "kafka.compression.type", "lz4", "bench", errstr, sizeof errstr) ==
+        -1) {
+        fprintf(stderr, "footfall bench: %s\n", errstr);
+        goto out;
+    }
+    status = 1;
+    if (!(codec = ff_codec_new(errstr, sizeof errstr))) {
+        fprintf(stderr, "footfall bench: %s\n", errstr);
+        goto out;
+    }
+    signal(SIGINT, on_stop);
+    signal(SIGTERM, on_stop);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    ff_exe_dir(bin, sizeof bin);
+    if (ff_stack_init(&st, bin) == -1) {
+        fprintf(stderr, "footfall bench: cannot make a directory for the stack\n");
+        goto out;
+    }
+    stack_up = true;
+    if (o.pin) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        if (n < 2 || n > 64) {
+            fprintf(stderr, "footfall bench: --pin needs 2 to 64 CPUs, this machine has %ld\n",
+                    n);
+            goto out;
+        }
+        proc_cpus = 1UL << (n - 1);
+        other_cpus = proc_cpus - 1;
+        st.cpus_procs = proc_cpus;
+        st.cpus_redis = st.cpus_broker = other_cpus;
+        pin_self(other_cpus);
+    }
+    if (ff_stack_start_redis(&st, NULL) == -1) {
+        fprintf(stderr, "footfall bench: redis-server did not start\n");
+        goto out;
+    }
+    wl_init(w, o.seed);
+    int64_t total = o.memory && o.rss_at * 10 > o.records ? o.rss_at * 10 : o.records;
+    for (int p = 0; p < NPROCS && !stop_flag; p++) {
+        if (!o.selected[p])
+            continue;
+        printf("%s: %lld records into %d partitions\n", bprocs[p].name, (long long)o.records,
+               o.partitions);
+        fflush(stdout);
+        if (new_broker(&st, conf, pconf, o.partitions) == -1 ||
+            produce(pconf, codec, w, p, o.records, 0, true) == -1)
+            goto out;
+        pin_self(proc_cpus);
+        res[p].ceiling_rps = ceiling(conf, p, o.partitions, o.records, o.records);
+        pin_self(other_cpus);
+        if (res[p].ceiling_rps < 0) {
+            failed++;
+            continue;
+        }
+        printf("    ceiling: %.0f records/s\n", res[p].ceiling_rps);
+        fflush(stdout);
+        if (throughput(&st, pconf, codec, w, &o, p, o.records, total, &res[p]) == -1) {
+            failed++;
+            continue;
+        }
+        res[p].ran = true;
+        printf("    footfall-%s: %.0f records/s, %.4f round trips and %.2f CPU s per million "
+               "records\n    per batch of %.0f records (ms):",
+               bprocs[p].name, res[p].rps, res[p].roundtrips_per_record,
+               res[p].cpu_s_per_million, res[p].batch_records);
+        for (int i = 0; i < NPHASES; i++)
+            printf(" %s %.1f", phases[i], res[p].phase_ms[i]);
+        printf("\n");
+        fflush(stdout);
+    }
+    if (o.latency_s > 0 && !stop_flag) {
+        if (new_broker(&st, conf, pconf, o.partitions) == -1)
+            goto out;
+        for (int p = 0; p < NPROCS && !stop_flag; p++) {
+            if (!res[p].ran)
+                continue;
+            printf("%s: latency at %.0f records/s for %.0f s\n", bprocs[p].name, res[p].rps / 2,
+                   o.latency_s);
+            fflush(stdout);
+            if (latency(&st, conf, pconf, codec, w, &o, p, &res[p]) == -1)
+                failed++;
+        }
+    }
+    if (stop_flag)
+        goto out;
+    print_table(&o, res);
+    failed += print_targets(&o, res);
+    if (write_json(&o, res, path, sizeof path) == 0)
+        printf("\nwritten to %s\n", path);
+    else
+        fprintf(stderr, "footfall bench: cannot write %s\n", path), failed++;
+    status = failed ? 1 : 0;
+out:
+    if (stack_up) {
+        if (st.keep_dir)
+            fprintf(stderr, "footfall bench: logs kept in %s\n", st.dir);
+        ff_stack_stop(&st);
+    }
+    ff_codec_destroy(codec);
+    free(w);
+    free(rest);
+    ff_conf_destroy(conf);
+    ff_conf_destroy(pconf);
+    return status;
+}
