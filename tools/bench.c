@@ -165,7 +165,8 @@ static void wl_init(wl_t *w, uint64_t seed)
     zipf_init(&w->skus, WL_SKUS, 0.9);
     for (int i = 0; i < WL_STORES * WL_SHELVES; i++) {
         w->cap[i] = (int16_t)(20 + ff_rng_below(&w->rng, 41));
-        w->qty[i] = (int16_t)(w->cap[i] - (int)ff_rng_below(&w->rng, 5));
+        /* Mid-day: shelves anywhere between empty and full. */
+        w->qty[i] = (int16_t)ff_rng_below(&w->rng, (uint64_t)w->cap[i] + 1);
     }
 }
 
@@ -203,7 +204,7 @@ static ff_rec_t wl_next(wl_t *w, int p, int64_t ts, const char **key)
         double busy = 0.05 + 0.5 / (1.0 + store / 10.0);
         if (w->qty[i] > 0 && unit(r) < busy)
             w->qty[i]--;
-        else if (w->qty[i] * 5 <= w->cap[i] && unit(r) < 0.02)
+        else if (w->qty[i] * 5 <= w->cap[i] && unit(r) < (w->qty[i] ? 0.03 : 0.1))
             w->qty[i] = w->cap[i];
         snprintf(w->store, sizeof w->store, "S%03d", store + 1);
         snprintf(w->shelf, sizeof w->shelf, "%c%d", 'A' + shelf / 8, shelf % 8 + 1);
@@ -928,7 +929,8 @@ static void print_table(const opts_t *o, const result_t *res)
                bprocs[p].name, r->ceiling_rps, r->rps,
                r->ceiling_rps > 0 ? 100.0 * r->rps / r->ceiling_rps : 0.0,
                r->roundtrips_per_record, r->cpu_s_per_million, r->redis_cpu_s_per_million,
-               r->p50_ms, r->p99_ms, r->rss_mb_1m, r->rss_mb_10m);
+               r->latency_ran ? r->p50_ms : NAN, r->latency_ran ? r->p99_ms : NAN,
+               o->memory ? r->rss_mb_1m : NAN, o->memory ? r->rss_mb_10m : NAN);
     }
     printf("\n(%lld records measured per processor; RSS at %lld and %lld records; latency at half "
            "the measured rate for %.0f s%s)\n",
