@@ -56,6 +56,8 @@ struct ff_ent_private_s {
     size_t nkeys, capkeys;
     op_t *ops, **ops_tail;
     size_t nops;
+    op_t **pexpire; /* by key index: the key's PEXPIRE among ops, if any */
+    size_t cappexpire;
     guard_t *guards;
     size_t nguards;
     size_t write_cmd;
@@ -203,8 +205,8 @@ static int key_index(ff_ent_t *e, const char *key)
     return (int)p->nkeys;
 }
 
-void ff_ent_op(ff_ent_t *e, const char *cmd, const char *key, int nargs, const char *const *args,
-               const size_t *lens)
+static op_t *add_op(ff_ent_t *e, const char *cmd, const char *key, int nargs,
+                    const char *const *args, const size_t *lens)
 {
     struct ff_ent_private_s *p = e->priv;
     op_t *op = ff_arena_alloc(e->arena, sizeof(*op));
@@ -222,6 +224,13 @@ void ff_ent_op(ff_ent_t *e, const char *cmd, const char *key, int nargs, const c
     *p->ops_tail = op;
     p->ops_tail = &op->next;
     p->nops++;
+    return op;
+}
+
+void ff_ent_op(ff_ent_t *e, const char *cmd, const char *key, int nargs, const char *const *args,
+               const size_t *lens)
+{
+    add_op(e, cmd, key, nargs, args, lens);
 }
 
 void ff_ent_hset(ff_ent_t *e, const char *key, const char *field, const char *value)
@@ -276,10 +285,31 @@ void ff_ent_del(ff_ent_t *e, const char *key)
 
 void ff_ent_pexpire(ff_ent_t *e, const char *key, int64_t ms)
 {
+    struct ff_ent_private_s *p = e->priv;
     char num[24];
     const char *args[1] = {num};
-    snprintf(num, sizeof num, "%lld", (long long)(ms > 0 ? ms : 1));
-    ff_ent_op(e, "PEXPIRE", key, 1, args, NULL);
+    size_t idx = (size_t)key_index(e, key);
+    num[ff_fmt_i64(num, ms > 0 ? ms : 1)] = '\0';
+    if (idx >= p->cappexpire) {
+        size_t cap = p->cappexpire ? p->cappexpire * 2 : 16;
+        while (cap <= idx)
+            cap *= 2;
+        op_t **grown = ff_arena_alloc(e->arena, cap * sizeof(*grown));
+        memset(grown, 0, cap * sizeof(*grown));
+        if (p->cappexpire)
+            memcpy(grown, p->pexpire, p->cappexpire * sizeof(*grown));
+        p->pexpire = grown;
+        p->cappexpire = cap;
+    }
+    /* Only a key's last TTL counts, and setting it after every other write
+     * of the batch leaves the same state: one PEXPIRE per key, at the end of
+     * what has been queued so far. A hot customer's batch otherwise sends one
+     * per event. */
+    if (p->pexpire[idx]) {
+        p->pexpire[idx]->cmd = NULL;
+        p->nops--;
+    }
+    p->pexpire[idx] = add_op(e, "PEXPIRE", key, 1, args, NULL);
 }
 
 void ff_ent_guard(ff_ent_t *e, const char *key, const char *field, const char *expected)
@@ -513,6 +543,8 @@ static void ent_reset(ff_engine_t *engine, ff_ent_t *e)
     p->ops = NULL;
     p->ops_tail = &p->ops;
     p->nops = 0;
+    p->pexpire = NULL;
+    p->cappexpire = 0;
     p->guards = NULL;
     p->nguards = 0;
     p->write_cmd = SIZE_MAX;
@@ -784,6 +816,8 @@ static void append_write(ff_engine_t *engine, ff_ent_t *e, ff_rpipe_t *pipe)
     }
     ff_rpipe_arg_i64(pipe, (int64_t)p->nops);
     for (op_t *op = p->ops; op; op = op->next) {
+        if (!op->cmd)
+            continue; /* superseded (an earlier PEXPIRE of the same key) */
         ff_rpipe_arg_str(pipe, op->cmd);
         ff_rpipe_arg_i64(pipe, op->keyidx);
         ff_rpipe_arg_i64(pipe, op->nargs);
