@@ -256,4 +256,23 @@ const char *ff_offer_kind_name(int kind);
 const char *ff_web_type_name(int type);
 const char *ff_transition_name(int transition);
 
+/* Room for any input record (generators that make several kinds). */
+typedef union ff_input_rec_u {
+    ff_web_event_t web;
+    ff_geofence_event_t geo;
+    ff_consent_event_t consent;
+    ff_shelf_reading_t shelf;
+    ff_pos_transaction_t pos;
+} ff_input_rec_t;
+
+/* Room for any record footfall reads or writes (decoders of any topic). */
+typedef union ff_any_rec_u {
+    ff_input_rec_t in;
+    ff_offer_t offer;
+    ff_store_assist_t assist;
+    ff_stock_alert_t alert;
+    ff_conversion_t conversion;
+    ff_decision_t decision;
+} ff_any_rec_t;
+
 #endif

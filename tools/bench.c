@@ -144,16 +144,9 @@ typedef struct wl_s {
     int16_t qty[WL_STORES * WL_SHELVES], cap[WL_STORES * WL_SHELVES];
     int64_t seq;
     char event_id[32], cust[16], store[8], sku[16], shelf[8], session[32], query[32];
-    const char *codes[1];
     ff_pos_line_t lines[4];
     char line_skus[4][16];
-    union {
-        ff_web_event_t web;
-        ff_geofence_event_t geo;
-        ff_consent_event_t consent;
-        ff_shelf_reading_t shelf;
-        ff_pos_transaction_t pos;
-    } u;
+    ff_input_rec_t u;
 } wl_t;
 
 static void wl_init(wl_t *w, uint64_t seed)
@@ -718,13 +711,7 @@ static void *latency_consumer(void *opaque)
     ff_codec_t *codec = ff_codec_new(errstr, sizeof errstr);
     ff_arena_t arena;
     rd_kafka_t *rk;
-    union {
-        ff_offer_t offer;
-        ff_store_assist_t assist;
-        ff_stock_alert_t alert;
-        ff_conversion_t conversion;
-        ff_decision_t decision;
-    } out;
+    ff_any_rec_t out;
     ff_arena_init(&arena, 4096);
     if (!kconf || !codec || !(rk = ff_kafka_new(RD_KAFKA_CONSUMER, kconf, errstr, sizeof errstr))) {
         fprintf(stderr, "footfall bench: latency consumer: %s\n", errstr);

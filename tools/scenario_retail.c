@@ -32,13 +32,7 @@ typedef struct item_s {
     int64_t seq;
     ff_rec_t type;
     const char *key;
-    union {
-        ff_web_event_t web;
-        ff_geofence_event_t geo;
-        ff_consent_event_t consent;
-        ff_shelf_reading_t shelf;
-        ff_pos_transaction_t pos;
-    } u;
+    ff_input_rec_t u;
 } item_t;
 
 typedef struct story_s {

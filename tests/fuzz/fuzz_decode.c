@@ -15,18 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[256];
     ff_dec_err_t derr;
     ff_buf_t json;
-    union {
-        ff_web_event_t web;
-        ff_geofence_event_t geo;
-        ff_consent_event_t consent;
-        ff_shelf_reading_t shelf;
-        ff_pos_transaction_t pos;
-        ff_offer_t offer;
-        ff_store_assist_t assist;
-        ff_stock_alert_t alert;
-        ff_conversion_t conversion;
-        ff_decision_t decision;
-    } out;
+    ff_any_rec_t out;
 
     if (!codec) {
         codec = ff_codec_new(err, sizeof err);
