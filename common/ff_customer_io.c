@@ -56,21 +56,8 @@ void ff_customer_read_fields(ff_ent_t *e, ff_customer_read_t *rd, unsigned parts
         int64_t ndays = (intent_window_ms + FF_DAY_MS - 1) / FF_DAY_MS;
         /* Buckets a decision can still count, and the day after (events up
          * to a day ahead of the clock are accepted). */
-        int64_t lo = INT64_MAX, hi = INT64_MIN;
         rd->day_to = ff_day_of_ms(state_now) + 1;
         rd->day_from = ff_day_of_ms(state_now - intent_window_ms) - ndays + 1;
-        /* Of those, only the ones this batch's events count: a count at ts
-         * spans the window's days up to day(ts) (ff_intent_days). Live
-         * traffic reads a week of buckets instead of two. */
-        FF_ENT_FOREACH(e, ev) {
-            lo = ev->ts < lo ? ev->ts : lo;
-            hi = ev->ts > hi ? ev->ts : hi;
-        }
-        if (lo <= hi) {
-            int64_t from = ff_day_of_ms(lo) - (ndays > 0 ? ndays : 1) + 1, to = ff_day_of_ms(hi);
-            rd->day_from = from > rd->day_from ? from : rd->day_from;
-            rd->day_to = to < rd->day_to ? to : rd->day_to;
-        }
         for (int64_t d = rd->day_from; d <= rd->day_to; d++) {
             const char *key = intent_key(e, d);
             size_t cmd = intent_fields ? hmget(e, key, intent_fields, nintent_fields)
