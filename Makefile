@@ -96,7 +96,7 @@ asan: deps
 	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1:fast_unwind_on_malloc=0 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
-	    sh tests/run.sh build/asan
+	    FF_INTEGRATION_JOBS=1 sh tests/run.sh build/asan
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory build-all
