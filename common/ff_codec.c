@@ -298,27 +298,37 @@ ff_rec_t ff_codec_rec_by_name(const char *avro_name)
     return FF_REC__COUNT;
 }
 
+/* Which record each topic setting carries. */
+static const struct {
+    const char *setting;
+    ff_rec_t rec;
+} topic_recs[] = {
+    {"topic.web", FF_REC_WEB_EVENT},
+    {"topic.geofence", FF_REC_GEOFENCE_EVENT},
+    {"topic.consent", FF_REC_CONSENT_EVENT},
+    {"topic.shelf", FF_REC_SHELF_READING},
+    {"topic.pos", FF_REC_POS_TRANSACTION},
+    {"topic.drive_to_store", FF_REC_DRIVE_TO_STORE_OFFER},
+    {"topic.holdout", FF_REC_DRIVE_TO_STORE_OFFER},
+    {"topic.store_assist", FF_REC_STORE_ASSIST},
+    {"topic.stock_alert", FF_REC_STOCK_ALERT},
+    {"topic.conversion", FF_REC_OFFER_CONVERSION},
+    {"topic.decisions", FF_REC_DECISION},
+};
+
 ff_rec_t ff_codec_rec_of_setting(const char *topic_setting)
 {
-    static const struct {
-        const char *setting;
-        ff_rec_t rec;
-    } map[] = {
-        {"topic.web", FF_REC_WEB_EVENT},
-        {"topic.geofence", FF_REC_GEOFENCE_EVENT},
-        {"topic.consent", FF_REC_CONSENT_EVENT},
-        {"topic.shelf", FF_REC_SHELF_READING},
-        {"topic.pos", FF_REC_POS_TRANSACTION},
-        {"topic.drive_to_store", FF_REC_DRIVE_TO_STORE_OFFER},
-        {"topic.holdout", FF_REC_DRIVE_TO_STORE_OFFER},
-        {"topic.store_assist", FF_REC_STORE_ASSIST},
-        {"topic.stock_alert", FF_REC_STOCK_ALERT},
-        {"topic.conversion", FF_REC_OFFER_CONVERSION},
-        {"topic.decisions", FF_REC_DECISION},
-    };
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (!strcmp(map[i].setting, topic_setting))
-            return map[i].rec;
+    for (size_t i = 0; i < sizeof topic_recs / sizeof topic_recs[0]; i++)
+        if (!strcmp(topic_recs[i].setting, topic_setting))
+            return topic_recs[i].rec;
+    return FF_REC__COUNT;
+}
+
+ff_rec_t ff_codec_rec_of_topic(const struct ff_conf_s *conf, const char *topic)
+{
+    for (size_t i = 0; i < sizeof topic_recs / sizeof topic_recs[0]; i++)
+        if (!strcmp(ff_conf_str(conf, topic_recs[i].setting), topic))
+            return topic_recs[i].rec;
     return FF_REC__COUNT;
 }
 

@@ -59,6 +59,9 @@ ff_rec_t ff_codec_rec_by_name(const char *avro_name);
 ff_rec_t ff_codec_rec_of_setting(const char *topic_setting);
 
 struct ff_conf_s;
+/* The record type a topic carries, by the topic names in conf, or
+ * FF_REC__COUNT. */
+ff_rec_t ff_codec_rec_of_topic(const struct ff_conf_s *conf, const char *topic);
 struct ff_registry_s;
 /* With schema.registry.url set: a registry client whose lookups serve the
  * codec's unknown ids, and the writer ids of the records written to the

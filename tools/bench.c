@@ -736,7 +736,7 @@ static void *latency_consumer(void *opaque)
         if (!m)
             continue;
         if (!m->err && m->rkt) {
-            ff_rec_t type = cli_topic_rec(l->conf, rd_kafka_topic_name(m->rkt));
+            ff_rec_t type = ff_codec_rec_of_topic(l->conf, rd_kafka_topic_name(m->rkt));
             ff_dec_err_t err;
             ff_arena_reset(&arena);
             if (type < FF_REC__COUNT &&

@@ -49,27 +49,3 @@ int cli_flag(char **rest, int nrest, const char *name)
             return 1;
     return 0;
 }
-
-int cli_topic_rec(const ff_conf_t *conf, const char *topic)
-{
-    static const struct {
-        const char *setting;
-        ff_rec_t rec;
-    } map[] = {
-        {"topic.web", FF_REC_WEB_EVENT},
-        {"topic.geofence", FF_REC_GEOFENCE_EVENT},
-        {"topic.consent", FF_REC_CONSENT_EVENT},
-        {"topic.shelf", FF_REC_SHELF_READING},
-        {"topic.pos", FF_REC_POS_TRANSACTION},
-        {"topic.drive_to_store", FF_REC_DRIVE_TO_STORE_OFFER},
-        {"topic.holdout", FF_REC_DRIVE_TO_STORE_OFFER},
-        {"topic.store_assist", FF_REC_STORE_ASSIST},
-        {"topic.stock_alert", FF_REC_STOCK_ALERT},
-        {"topic.conversion", FF_REC_OFFER_CONVERSION},
-        {"topic.decisions", FF_REC_DECISION},
-    };
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (!strcmp(ff_conf_str(conf, map[i].setting), topic))
-            return map[i].rec;
-    return FF_REC__COUNT;
-}

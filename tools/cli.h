@@ -27,8 +27,4 @@ int cli_parse(const char *cmd, ff_conf_t *conf, int argc, char **argv,
 const char *cli_opt(char **rest, int nrest, const char *name);
 int cli_flag(char **rest, int nrest, const char *name);
 
-/* The record type carried by a topic, judging by the topic settings (NULL
- * conf: the defaults); FF_REC__COUNT if unknown. */
-int cli_topic_rec(const ff_conf_t *conf, const char *topic);
-
 #endif
