@@ -2,12 +2,19 @@
 # Runs every Criterion test binary under BUILD/tests: unit suites first, then
 # the integration suites (which start their own redis-server and broker).
 # usage: tests/run.sh BUILD [PATTERN]
+#
+# Each suite's output goes to the terminal and to BUILD/test-logs/; at the
+# end, the failures of every failed suite are printed again, so that the
+# last lines of a long run (all a CI summary may keep) say what failed.
 set -u
 build=${1:-build}
 pattern=${2:-}
 failed=""
 total=0
 start=$(date +%s)
+logs="$build/test-logs"
+mkdir -p "$logs"
+exec 4>&1 # the terminal, for tee inside $( )
 
 run_dir() {
     dir=$1
@@ -17,7 +24,10 @@ run_dir() {
         case "$t" in *"$pattern"*) ;; *) continue ;; esac
         total=$((total + 1))
         echo "== $t"
-        if ! "$t" --jobs "$jobs" --short-filename; then
+        log="$logs/$(basename "$t").log"
+        # The suite's status, through the pipe to tee.
+        status=$( { { "$t" --jobs "$jobs" --short-filename 2>&1 3>&- 4>&-; echo $? >&3; } | tee "$log" >&4; } 3>&1 )
+        if [ "$status" != 0 ]; then
             failed="$failed $t"
         fi
     done
@@ -33,6 +43,12 @@ run_dir integration "${FF_INTEGRATION_JOBS:-2}"
 
 echo "== $total suites in $(( $(date +%s) - start ))s"
 if [ -n "$failed" ]; then
+    for t in $failed; do
+        log="$logs/$(basename "$t").log"
+        echo "== failures in $t (whole output: $log)"
+        # Criterion's failure lines, a sanitizer's report, a crash or timeout.
+        grep -E '^\[(----|FAIL)\]|ERROR: (Address|Leak|Undefined)|runtime error|Crash|Timed out|Warning! The test' "$log" | tail -n 40
+    done
     echo "FAILED:$failed"
     exit 1
 fi

@@ -231,6 +231,35 @@ int64_t ff_env_lag(ff_env_t *env, const char *group, const char *const *topics)
     return lag_with(env->lag_readers[i].rk, topics);
 }
 
+/* Prints the last lines of path to stderr, for a post-mortem in a CI log. */
+static void print_tail(const char *title, const char *path, int lines)
+{
+    char *text = slurp(path);
+    const char *start;
+    int seen = 0;
+    if (!text)
+        return;
+    start = text + strlen(text);
+    while (start > text && seen <= lines)
+        if (*--start == '\n')
+            seen++;
+    fprintf(stderr, "---- %s (%s), last %d lines:\n%s\n", title, path, lines,
+            start == text ? start : start + 1);
+    free(text);
+}
+
+/* The logs of group's processors (footfall-<name>) and of the broker. */
+static void print_group_logs(ff_env_t *env, const char *group)
+{
+    const char *name = strncmp(group, "footfall-", 9) ? group : group + 9;
+    char path[512];
+    for (int i = 0; i < env->stack.nprocs; i++)
+        if (!strcmp(env->stack.procs[i].name, name))
+            print_tail(env->stack.procs[i].name, env->stack.procs[i].log, 30);
+    snprintf(path, sizeof path, "%s/broker.log", env->stack.dir);
+    print_tail("broker", path, 15);
+}
+
 void ff_env_wait_caught_up(ff_env_t *env, const char *group, const char *const *topics,
                            int timeout_ms)
 {
@@ -243,6 +272,8 @@ void ff_env_wait_caught_up(ff_env_t *env, const char *group, const char *const *
         ff_sleep_ms(200);
     }
     rd_kafka_destroy(rk);
+    if (lag != 0)
+        print_group_logs(env, group);
     cr_assert_eq(lag, 0, "group %s caught up within %d ms (lag %lld)", group, timeout_ms,
                  (long long)lag);
 }
