@@ -55,7 +55,12 @@ static const char *const proc_env[] = {
     "FOOTFALL_STORE_TZ=S001=+01:00,S002=+01:00,S003=-10:00",
     "FOOTFALL_BATCH_SIZE=5",
     "FOOTFALL_BATCH_TIMEOUT=20ms",
-    "FOOTFALL_KAFKA_SESSION_TIMEOUT_MS=3000",
+    /* Short, so a killed instance's partitions move on soon; but above the
+     * embedded broker's 3 s first-join delay: at exactly 3 s its session
+     * check can drop the joining member before the leader election answers
+     * it, and the processor then waits minutes for a JoinGroup reply (the
+     * shelf never consumed in a CI run under ASan). */
+    "FOOTFALL_KAFKA_SESSION_TIMEOUT_MS=5000",
     "FOOTFALL_KAFKA_HEARTBEAT_INTERVAL_MS=500",
     NULL,
 };
