@@ -408,7 +408,10 @@ static int make_producer(ff_loop_t *loop, char *errstr, size_t errstr_size)
     const char *defaults[] = {
         /* Keys land on the partitions Java clients would choose. */
         "partitioner", "murmur2_random",
-        "linger.ms", "5",
+        /* A batch's outputs are all produced at once, just before the
+         * commit flushes them: lingering would only add to every commit
+         * (16 ms instead of 11 per batch of 2000 in make bench). */
+        "linger.ms", "0",
         /* A DLQ record carries the original value, whatever its size. */
         "message.max.bytes", "16777216",
         NULL,

@@ -115,6 +115,16 @@ int cmd_broker(int argc, char **argv)
 
     kconf = rd_kafka_conf_new();
     rd_kafka_conf_set_log_cb(kconf, ff_log_rdkafka);
+    /* The mock's sockets take their options from this client: without
+     * TCP_NODELAY, back-to-back responses (a transaction's many produce
+     * requests) wait for the client's delayed ACK, up to 40 ms each time.
+     * A Kafka broker sets TCP_NODELAY on every connection. */
+    if (rd_kafka_conf_set(kconf, "socket.nagle.disable", "true", errstr, sizeof errstr) !=
+        RD_KAFKA_CONF_OK) {
+        fprintf(stderr, "footfall broker: %s\n", errstr);
+        rd_kafka_conf_destroy(kconf);
+        goto out;
+    }
     rk = ff_kafka_new(RD_KAFKA_PRODUCER, kconf, errstr, sizeof errstr);
     if (!rk) {
         fprintf(stderr, "footfall broker: %s\n", errstr);
