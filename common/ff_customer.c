@@ -43,12 +43,17 @@ void ff_customer_count(ff_customer_t *c, int64_t day, char kind, const char *key
     k->n = n;
 }
 
-void ff_customer_set_category(ff_customer_t *c, const char *sku, const char *category)
+void ff_customer_set_category(ff_customer_t *c, const char *sku, const char *category,
+                              int64_t day)
 {
     for (size_t i = 0; i < c->nskucats; i++) {
-        if (!strcmp(c->skucats[i].sku, sku)) {
-            if (strcmp(c->skucats[i].category, category))
-                c->skucats[i].category = ff_arena_strdup(c->arena, category);
+        ff_skucat_t *s = &c->skucats[i];
+        if (!strcmp(s->sku, sku)) {
+            if (day < s->day)
+                return;
+            if (strcmp(s->category, category))
+                s->category = ff_arena_strdup(c->arena, category);
+            s->day = day;
             return;
         }
     }
@@ -56,6 +61,7 @@ void ff_customer_set_category(ff_customer_t *c, const char *sku, const char *cat
         grow(c->arena, (void **)&c->skucats, &c->nskucats, &c->capskucats, sizeof(*s));
     s->sku = ff_arena_strdup(c->arena, sku);
     s->category = ff_arena_strdup(c->arena, category);
+    s->day = day;
 }
 
 ff_tsval_t *ff_customer_tsval(ff_customer_t *c, ff_tsval_t **arr, size_t *n, size_t *cap,
@@ -108,12 +114,18 @@ int64_t ff_intent_count(const ff_customer_t *c, const ff_intent_conf_t *conf, ch
     return sum;
 }
 
-const char *ff_customer_category_of(const ff_customer_t *c, const char *sku)
+const ff_skucat_t *ff_customer_skucat(const ff_customer_t *c, const char *sku)
 {
     for (size_t i = 0; i < c->nskucats; i++)
         if (!strcmp(c->skucats[i].sku, sku))
-            return c->skucats[i].category;
+            return &c->skucats[i];
     return NULL;
+}
+
+const char *ff_customer_category_of(const ff_customer_t *c, const char *sku)
+{
+    const ff_skucat_t *s = ff_customer_skucat(c, sku);
+    return s ? s->category : NULL;
 }
 
 bool ff_customer_bought_recently(const ff_customer_t *c, const ff_intent_conf_t *conf,

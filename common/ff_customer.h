@@ -37,6 +37,7 @@ typedef struct ff_count_s {
 typedef struct ff_skucat_s {
     const char *sku;
     const char *category;
+    int64_t day; /* the latest intent bucket it was read from or written to */
 } ff_skucat_t;
 
 typedef struct ff_tsval_s {
@@ -121,7 +122,10 @@ void ff_customer_init(ff_customer_t *c, const char *id, ff_arena_t *arena);
 
 /* Adds n to counter (day, kind, key). */
 void ff_customer_count(ff_customer_t *c, int64_t day, char kind, const char *key, int64_t n);
-void ff_customer_set_category(ff_customer_t *c, const char *sku, const char *category);
+/* The SKU's category as found in the intent bucket of `day`; the latest
+ * day's wins. */
+void ff_customer_set_category(ff_customer_t *c, const char *sku, const char *category,
+                              int64_t day);
 /* Sets (or adds to, when add) a keyed value in an array of ff_tsval_t. */
 ff_tsval_t *ff_customer_tsval(ff_customer_t *c, ff_tsval_t **arr, size_t *n, size_t *cap,
                               const char *key, bool create);
@@ -137,6 +141,8 @@ int64_t ff_intent_count(const ff_customer_t *c, const ff_intent_conf_t *conf, ch
                         const char *key, int64_t ts);
 /* The category of a SKU as the customer saw it, or NULL. */
 const char *ff_customer_category_of(const ff_customer_t *c, const char *sku);
+/* The same with the day of the bucket it came from, or NULL. */
+const ff_skucat_t *ff_customer_skucat(const ff_customer_t *c, const char *sku);
 /* Whether the SKU was bought within purchase.window before ts (or after it). */
 bool ff_customer_bought_recently(const ff_customer_t *c, const ff_intent_conf_t *conf,
                                  const char *sku, int64_t ts);

@@ -56,8 +56,23 @@ void ff_customer_read_fields(ff_ent_t *e, ff_customer_read_t *rd, unsigned parts
         int64_t ndays = (intent_window_ms + FF_DAY_MS - 1) / FF_DAY_MS;
         /* Buckets a decision can still count, and the day after (events up
          * to a day ahead of the clock are accepted). */
+        int64_t lo = INT64_MAX, hi = INT64_MIN;
         rd->day_to = ff_day_of_ms(state_now) + 1;
         rd->day_from = ff_day_of_ms(state_now - intent_window_ms) - ndays + 1;
+        /* Of those, only the ones this batch's events count: a count at ts
+         * spans the window's days up to day(ts) (ff_intent_days). Live
+         * traffic reads a week of buckets instead of two. (Safe because
+         * nothing written depends on a bucket outside that range: see
+         * ff_cust_sku_category.) */
+        FF_ENT_FOREACH(e, ev) {
+            lo = ev->ts < lo ? ev->ts : lo;
+            hi = ev->ts > hi ? ev->ts : hi;
+        }
+        if (lo <= hi) {
+            int64_t from = ff_day_of_ms(lo) - (ndays > 0 ? ndays : 1) + 1, to = ff_day_of_ms(hi);
+            rd->day_from = from > rd->day_from ? from : rd->day_from;
+            rd->day_to = to < rd->day_to ? to : rd->day_to;
+        }
         for (int64_t d = rd->day_from; d <= rd->day_to; d++) {
             const char *key = intent_key(e, d);
             size_t cmd = intent_fields ? hmget(e, key, intent_fields, nintent_fields)
@@ -107,7 +122,7 @@ static void on_intent(parse_ctx_t *ctx, const char *f, const char *v)
 {
     if (f[0] && f[1] == ':') {
         if (f[0] == 'k')
-            ff_customer_set_category(ctx->c, f + 2, v);
+            ff_customer_set_category(ctx->c, f + 2, v, ctx->day);
         else if (f[0] == 'v' || f[0] == 'a' || f[0] == 'c')
             ff_customer_count(ctx->c, ctx->day, f[0], f + 2, num(v));
     }
@@ -308,15 +323,20 @@ void ff_cust_count(ff_ent_t *e, ff_customer_t *c, const ff_customer_ttl_t *ttl, 
     ff_ent_pexpire(e, bucket, (day + 1) * FF_DAY_MS + ttl->intent_ms + FF_DAY_MS - state_now);
 }
 
+/* The category goes into the bucket of the event's day unless that bucket
+ * already has it. Whether it does depends only on that bucket, which every
+ * read of a batch with this event includes: what is written does not
+ * depend on which other buckets a batch read, nor on how records fell
+ * into batches. */
 void ff_cust_sku_category(ff_ent_t *e, ff_customer_t *c, int64_t day, const char *sku,
                           const char *category)
 {
-    const char *known = ff_customer_category_of(c, sku);
+    const ff_skucat_t *known = ff_customer_skucat(c, sku);
     char field[FF_ID_MAX_FIELD];
-    if (known && !strcmp(known, category))
+    if (known && known->day == day && !strcmp(known->category, category))
         return;
     snprintf(field, sizeof field, "k:%s", sku);
-    ff_customer_set_category(c, sku, category);
+    ff_customer_set_category(c, sku, category, day);
     ff_ent_hset(e, intent_key(e, day), field, category);
 }
 

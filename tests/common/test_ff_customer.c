@@ -154,12 +154,17 @@ Test(ff_intent, counting_the_same_bucket_twice_adds_to_one_counter)
     cr_assert_eq(cust.counts[0].n, 3, "the counter holds 1 + 2");
 }
 
-Test(ff_intent, the_category_of_a_sku_is_the_latest_one_set)
+Test(ff_intent, the_category_of_a_sku_is_the_one_of_its_latest_day)
 {
     cr_assert_null(ff_customer_category_of(&cust, "K1"), "no category before one is set");
-    ff_customer_set_category(&cust, "K1", "shoes");
-    ff_customer_set_category(&cust, "K1", "boots");
+    ff_customer_set_category(&cust, "K1", "shoes", 20414);
+    ff_customer_set_category(&cust, "K1", "boots", 20415);
     cr_assert_str_eq(ff_customer_category_of(&cust, "K1"), "boots");
+    ff_customer_set_category(&cust, "K1", "sandals", 20413);
+    cr_assert_str_eq(ff_customer_category_of(&cust, "K1"), "boots", "an older day does not win");
+    cr_assert_eq(ff_customer_skucat(&cust, "K1")->day, 20415);
+    ff_customer_set_category(&cust, "K1", "clogs", 20415);
+    cr_assert_str_eq(ff_customer_category_of(&cust, "K1"), "clogs", "the same day: the last set");
     cr_assert_eq(cust.nskucats, 1, "one entry per SKU");
 }
 
@@ -237,7 +242,7 @@ Test(ff_candidates, the_score_is_views_plus_cart_weight_times_adds)
 {
     views("K1", "2026-11-22T10:00:00Z", 4);
     adds("K1", "2026-11-21T10:00:00Z", 2);
-    ff_customer_set_category(&cust, "K1", "shoes");
+    ff_customer_set_category(&cust, "K1", "shoes", 20414);
     cr_assert_eq(candidates(), 1);
     cr_assert_eq(out[0].views, 4);
     cr_assert_eq(out[0].adds, 2);
