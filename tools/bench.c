@@ -990,7 +990,12 @@ static int write_json(const opts_t *o, const result_t *res, char *path, size_t s
     strftime(date, sizeof date, "%Y-%m-%d", &tm);
     machine(desc, sizeof desc);
     mkdir(o->out_dir, 0755);
+    /* A second run on the same day and host does not replace the first:
+     * <date>-<host>-2.json, -3, … so runs stay comparable. */
     snprintf(path, size, "%s/%s-%s%s.json", o->out_dir, date, host, o->pin ? "-pinned" : "");
+    for (int n = 2; access(path, F_OK) == 0 && n < 1000; n++)
+        snprintf(path, size, "%s/%s-%s%s-%d.json", o->out_dir, date, host,
+                 o->pin ? "-pinned" : "", n);
     json_object_set_new(root, "machine", json_string(desc));
     json_object_set_new(root, "host", json_string(host));
     json_object_set_new(root, "date", json_string(date));
@@ -1069,8 +1074,9 @@ static void help(void)
            "--processors picks some of shelf,geofence,web,pos (default all, in that order).\n"
            "--pin runs the processor on the last CPU and the rest on the others.\n"
            "Prints a table and writes it as JSON to --out (default bench/results) as\n"
-           "<date>-<host>.json (-pinned.json with --pin). Exit status 1 when a target is\n"
-           "missed or a run fails, 2 on a bad argument.\n");
+           "<date>-<host>.json (-pinned.json with --pin; -2, -3... for later runs that\n"
+           "day). Exit status 1 when a target is missed or a run fails, 2 on a bad\n"
+           "argument.\n");
 }
 
 static int own_flag(const char *flag)
