@@ -36,6 +36,12 @@ void ff_customer_count(ff_customer_t *c, int64_t day, char kind, const char *key
             return;
         }
     }
+    ff_customer_count_append(c, day, kind, key, n);
+}
+
+void ff_customer_count_append(ff_customer_t *c, int64_t day, char kind, const char *key,
+                              int64_t n)
+{
     ff_count_t *k = grow(c->arena, (void **)&c->counts, &c->ncounts, &c->capcounts, sizeof(*k));
     k->day = day;
     k->kind = kind;
@@ -70,8 +76,12 @@ ff_tsval_t *ff_customer_tsval(ff_customer_t *c, ff_tsval_t **arr, size_t *n, siz
     for (size_t i = 0; i < *n; i++)
         if (!strcmp((*arr)[i].key, key))
             return &(*arr)[i];
-    if (!create)
-        return NULL;
+    return create ? ff_customer_tsval_append(c, arr, n, cap, key) : NULL;
+}
+
+ff_tsval_t *ff_customer_tsval_append(ff_customer_t *c, ff_tsval_t **arr, size_t *n, size_t *cap,
+                                     const char *key)
+{
     ff_tsval_t *v = grow(c->arena, (void **)arr, n, cap, sizeof(*v));
     v->key = ff_arena_strdup(c->arena, key);
     return v;

@@ -122,13 +122,24 @@ void ff_customer_init(ff_customer_t *c, const char *id, ff_arena_t *arena);
 
 /* Adds n to counter (day, kind, key). */
 void ff_customer_count(ff_customer_t *c, int64_t day, char kind, const char *key, int64_t n);
+/* Adds counter (day, kind, key) without looking for it: for reading a
+ * bucket, whose fields are distinct (a lookup per field made reading a hot
+ * customer's intent quadratic). */
+void ff_customer_count_append(ff_customer_t *c, int64_t day, char kind, const char *key,
+                              int64_t n);
 /* The SKU's category as found in the intent bucket of `day`; the latest
  * day's wins. */
 void ff_customer_set_category(ff_customer_t *c, const char *sku, const char *category,
                               int64_t day);
-/* Sets (or adds to, when add) a keyed value in an array of ff_tsval_t. */
+/* The keyed value of an array of ff_tsval_t, added when create (else NULL
+ * when absent). */
 ff_tsval_t *ff_customer_tsval(ff_customer_t *c, ff_tsval_t **arr, size_t *n, size_t *cap,
                               const char *key, bool create);
+/* Adds a keyed value without looking for it first: for the fields of one
+ * hash read into an empty array, which are distinct (a lookup per field
+ * made reading a hot customer's purchases quadratic). */
+ff_tsval_t *ff_customer_tsval_append(ff_customer_t *c, ff_tsval_t **arr, size_t *n, size_t *cap,
+                                     const char *key);
 ff_visit_t *ff_customer_visit(ff_customer_t *c, const char *store_id, bool create);
 ff_offer_state_t *ff_customer_add_offer(ff_customer_t *c);
 

@@ -124,20 +124,20 @@ static void on_intent(parse_ctx_t *ctx, const char *f, const char *v)
         if (f[0] == 'k')
             ff_customer_set_category(ctx->c, f + 2, v, ctx->day);
         else if (f[0] == 'v' || f[0] == 'a' || f[0] == 'c')
-            ff_customer_count(ctx->c, ctx->day, f[0], f + 2, num(v));
+            ff_customer_count_append(ctx->c, ctx->day, f[0], f + 2, num(v));
     }
 }
 
 static void on_cart(parse_ctx_t *ctx, const char *f, const char *v)
 {
     ff_customer_t *c = ctx->c;
-    ff_customer_tsval(c, &c->cart, &c->ncart, &c->capcart, f, true)->n = num(v);
+    ff_customer_tsval_append(c, &c->cart, &c->ncart, &c->capcart, f)->n = num(v);
 }
 
 static void on_bought(parse_ctx_t *ctx, const char *f, const char *v)
 {
     ff_customer_t *c = ctx->c;
-    ff_customer_tsval(c, &c->bought, &c->nbought, &c->capbought, f, true)->ts = num(v);
+    ff_customer_tsval_append(c, &c->bought, &c->nbought, &c->capbought, f)->ts = num(v);
 }
 
 static void on_visit(parse_ctx_t *ctx, const char *f, const char *v)
