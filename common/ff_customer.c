@@ -155,76 +155,137 @@ static int cmp_candidates(const void *a, const void *b)
     return strcmp(x->sku ? x->sku : x->category, y->sku ? y->sku : y->category);
 }
 
-/* Collects the distinct keys of counters of `kind` alive at ts into keys[]. */
-static size_t distinct_keys(const ff_customer_t *c, const ff_intent_conf_t *conf, char kind,
-                            int64_t ts, const char **keys, size_t max)
+/* One key's counters within the window: views (kind `views`) and adds
+ * (kind `adds`). A key is alive when one of its counters is positive. */
+typedef struct tally_s {
+    const char *key;
+    int64_t views, adds;
+} tally_t;
+
+static int cmp_count_keys(const void *a, const void *b)
+{
+    return strcmp((*(const ff_count_t *const *)a)->key, (*(const ff_count_t *const *)b)->key);
+}
+
+/* The alive keys counted by kinds `views` and `adds` (0: none) in the window
+ * at ts, each once with its sums, into a malloc'd array (*n of them). One
+ * sort: a hot customer has thousands of counters over hundreds of keys, and
+ * summing each key's by a scan made scoring quadratic. */
+static tally_t *tally(const ff_customer_t *c, const ff_intent_conf_t *conf, char views, char adds,
+                      int64_t ts, size_t *n)
 {
     int64_t first, last;
-    size_t n = 0;
+    size_t m = 0, nt = 0;
+    const ff_count_t **in = ff_malloc((c->ncounts ? c->ncounts : 1) * sizeof(*in));
+    tally_t *t;
     ff_intent_days(conf, ts, &first, &last);
-    for (size_t i = 0; i < c->ncounts && n < max; i++) {
+    for (size_t i = 0; i < c->ncounts; i++) {
         const ff_count_t *k = &c->counts[i];
-        bool seen = false;
-        if (k->kind != kind || k->day < first || k->day > last || k->n <= 0)
-            continue;
-        for (size_t j = 0; j < n && !seen; j++)
-            seen = !strcmp(keys[j], k->key);
-        if (!seen)
-            keys[n++] = k->key;
+        if ((k->kind == views || (adds && k->kind == adds)) && k->day >= first && k->day <= last)
+            in[m++] = k;
     }
+    qsort(in, m, sizeof(*in), cmp_count_keys);
+    t = ff_malloc((m ? m : 1) * sizeof(*t));
+    for (size_t i = 0, j; i < m; i = j) {
+        tally_t cur = {in[i]->key, 0, 0};
+        bool alive = false;
+        for (j = i; j < m && (j == i || !strcmp(in[j]->key, cur.key)); j++) {
+            *(in[j]->kind == views ? &cur.views : &cur.adds) += in[j]->n;
+            alive |= in[j]->n > 0;
+        }
+        if (alive)
+            t[nt++] = cur;
+    }
+    free(in);
+    *n = nt;
+    return t;
+}
+
+static int cmp_tsval_keys(const void *a, const void *b)
+{
+    return strcmp((*(const ff_tsval_t *const *)a)->key, (*(const ff_tsval_t *const *)b)->key);
+}
+
+static int cmp_skucat_skus(const void *a, const void *b)
+{
+    return strcmp((*(const ff_skucat_t *const *)a)->sku, (*(const ff_skucat_t *const *)b)->sku);
+}
+
+/* Pointers to n elements of `size` bytes, sorted by cmp, for bsearch. */
+static const void **sorted_index(const void *arr, size_t n, size_t size,
+                                 int (*cmp)(const void *, const void *))
+{
+    const void **idx = ff_malloc((n ? n : 1) * sizeof(*idx));
+    for (size_t i = 0; i < n; i++)
+        idx[i] = (const char *)arr + i * size;
+    qsort(idx, n, sizeof(*idx), cmp);
+    return idx;
+}
+
+/* Keeps the best max of n scored candidates in out[]. */
+static size_t keep_best(ff_candidate_t *all, size_t n, ff_candidate_t *out, size_t max)
+{
+    qsort(all, n, sizeof(*all), cmp_candidates);
+    n = FF_MIN(n, max);
+    memcpy(out, all, n * sizeof(*out));
     return n;
 }
 
-/* Scores of every SKU (or category) with counts at ts, into out[0..cap),
- * sorted best first; the caller keeps as many as it wants. */
+/* Scores of every SKU (or category) with counts at ts, best first, into
+ * out[0..max). */
 static size_t sku_scores(const ff_customer_t *c, const ff_intent_conf_t *conf, int64_t ts,
                          bool thresholds, bool with_bought, ff_candidate_t *out, size_t max)
 {
-    const char *keys[256];
-    size_t nkeys = 0, n = 0;
-    nkeys = distinct_keys(c, conf, 'v', ts, keys, FF_ARRAY_LEN(keys));
+    size_t nkeys, n = 0;
     /* SKUs only added to the cart count too. */
-    const char *adds[256];
-    size_t nadds = distinct_keys(c, conf, 'a', ts, adds, FF_ARRAY_LEN(adds));
-    for (size_t i = 0; i < nadds && nkeys < FF_ARRAY_LEN(keys); i++) {
-        bool seen = false;
-        for (size_t j = 0; j < nkeys && !seen; j++)
-            seen = !strcmp(keys[j], adds[i]);
-        if (!seen)
-            keys[nkeys++] = adds[i];
-    }
-    for (size_t i = 0; i < nkeys && n < max; i++) {
+    tally_t *keys = tally(c, conf, 'v', 'a', ts, &nkeys);
+    const void **cats = sorted_index(c->skucats, c->nskucats, sizeof(ff_skucat_t),
+                                     cmp_skucat_skus);
+    const void **bought = sorted_index(c->bought, c->nbought, sizeof(ff_tsval_t), cmp_tsval_keys);
+    ff_candidate_t *all = ff_malloc((nkeys ? nkeys : 1) * sizeof(*all));
+    for (size_t i = 0; i < nkeys; i++) {
         ff_candidate_t cand;
-        const char *cat = ff_customer_category_of(c, keys[i]);
-        cand.sku = keys[i];
-        cand.category = cat ? cat : "";
-        cand.views = ff_intent_count(c, conf, 'v', keys[i], ts);
-        cand.adds = ff_intent_count(c, conf, 'a', keys[i], ts);
+        ff_skucat_t probe_cat = {.sku = keys[i].key};
+        ff_tsval_t probe_bought = {.key = keys[i].key};
+        const void *pc = &probe_cat, *pb = &probe_bought;
+        const ff_skucat_t *const *cat;
+        const ff_tsval_t *const *b;
+        cand.sku = keys[i].key;
+        cand.views = keys[i].views;
+        cand.adds = keys[i].adds;
         cand.score = (double)(cand.views + conf->cart_weight * cand.adds);
         if (thresholds && cand.views < conf->sku_views && cand.adds < conf->cart_adds)
             continue;
-        if (!with_bought && ff_customer_bought_recently(c, conf, keys[i], ts))
+        b = bsearch(&pb, bought, c->nbought, sizeof(*bought), cmp_tsval_keys);
+        if (!with_bought && b && (*b)->ts > ts - conf->purchase_window_ms)
             continue;
-        out[n++] = cand;
+        cat = bsearch(&pc, cats, c->nskucats, sizeof(*cats), cmp_skucat_skus);
+        cand.category = cat ? (*cat)->category : "";
+        all[n++] = cand;
     }
-    qsort(out, n, sizeof(*out), cmp_candidates);
+    n = keep_best(all, n, out, max);
+    free(all);
+    free(bought);
+    free(cats);
+    free(keys);
     return n;
 }
 
 static size_t category_scores(const ff_customer_t *c, const ff_intent_conf_t *conf, int64_t ts,
                               bool thresholds, ff_candidate_t *out, size_t max)
 {
-    const char *keys[256];
-    size_t nkeys = distinct_keys(c, conf, 'c', ts, keys, FF_ARRAY_LEN(keys)), n = 0;
-    for (size_t i = 0; i < nkeys && n < max; i++) {
-        ff_candidate_t cand = {NULL, keys[i], 0, 0, 0};
-        cand.views = ff_intent_count(c, conf, 'c', keys[i], ts);
-        cand.score = (double)cand.views;
+    size_t nkeys, n = 0;
+    tally_t *keys = tally(c, conf, 'c', 0, ts, &nkeys);
+    ff_candidate_t *all = ff_malloc((nkeys ? nkeys : 1) * sizeof(*all));
+    for (size_t i = 0; i < nkeys; i++) {
+        ff_candidate_t cand = {NULL, keys[i].key, keys[i].views, 0, (double)keys[i].views};
         if (thresholds && cand.views < conf->category_views)
             continue;
-        out[n++] = cand;
+        all[n++] = cand;
     }
-    qsort(out, n, sizeof(*out), cmp_candidates);
+    n = keep_best(all, n, out, max);
+    free(all);
+    free(keys);
     return n;
 }
 

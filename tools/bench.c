@@ -68,6 +68,8 @@ typedef struct opts_s {
     int partitions;
     double latency_s;
     bool pin;
+    bool keep; /* leave the stack's directory */
+    int64_t warmup; /* records per processor that build state before measuring */
     const char *out_dir;
     uint64_t seed;
     bool selected[NPROCS];
@@ -565,7 +567,9 @@ static int start_proc(ff_stack_t *st, int p, int http_port)
 {
     char http[48];
     snprintf(http, sizeof http, "FOOTFALL_HTTP_PORT=%d", http_port);
-    const char *env[] = {http, "FOOTFALL_LOG_LEVEL=warn", NULL};
+    /* Quiet unless the caller asked for a log level (with --keep, say). */
+    const char *env[] = {http, getenv("FOOTFALL_LOG_LEVEL") ? NULL : "FOOTFALL_LOG_LEVEL=warn",
+                         NULL};
     return ff_stack_start_proc(st, bprocs[p].name, env);
 }
 
@@ -671,6 +675,36 @@ static int throughput(ff_stack_t *st, const ff_conf_t *pconf, ff_codec_t *codec,
     curl_easy_cleanup(pr.curl);
     ff_buf_term(&pr.body);
     return rc;
+}
+
+/* Every processor (measured or not: each builds state the others read)
+ * consumes o->warmup records, so that the measured runs produce the offers,
+ * decisions and alerts a warm day would, not the few an empty Redis allows. */
+static int new_broker(ff_stack_t *st, ff_conf_t *conf, ff_conf_t *pconf, int partitions);
+
+static int warm_up(ff_stack_t *st, ff_conf_t *conf, ff_conf_t *pconf, ff_codec_t *codec,
+                   wl_t *w, const opts_t *o)
+{
+    opts_t wo = *o;
+    int64_t t0 = ff_mono_ms();
+    if (o->warmup <= 0)
+        return 0;
+    wo.records = o->warmup;
+    wo.rss_at = o->warmup;
+    for (int p = 0; p < NPROCS && !stop_flag; p++) {
+        result_t scratch;
+        memset(&scratch, 0, sizeof scratch);
+        if (new_broker(st, conf, pconf, o->partitions) == -1 ||
+            produce(pconf, codec, w, p, o->warmup, 0, false) == -1 ||
+            throughput(st, pconf, codec, w, &wo, p, o->warmup, o->warmup, &scratch) == -1) {
+            fprintf(stderr, "footfall bench: warming up %s failed\n", bprocs[p].name);
+            return -1;
+        }
+    }
+    printf("warm-up: %lld records per processor in %.1f s\n", (long long)o->warmup,
+           (double)(ff_mono_ms() - t0) / 1000.0);
+    fflush(stdout);
+    return stop_flag ? -1 : 0;
 }
 
 /* ---- latency at half rate ------------------------------------------------------------ */
@@ -1005,6 +1039,7 @@ static int write_json(const opts_t *o, const result_t *res, char *path, size_t s
     json_object_set_new(root, "partitions", json_integer(o->partitions));
     json_object_set_new(root, "pinned", json_boolean(o->pin));
     json_object_set_new(root, "latency_seconds", num(o->latency_s));
+    json_object_set_new(root, "warmup_records", json_integer(o->warmup));
     json_object_set_new(targets, "ceiling_share", num(TARGET_CEILING_SHARE));
     json_object_set_new(targets, "redis_roundtrips_per_record", num(TARGET_ROUNDTRIPS));
     json_object_set_new(targets, "cpu_s_per_million", num(TARGET_CPU_S));
@@ -1060,8 +1095,12 @@ static void help(void)
 {
     printf("usage: footfall bench [--records N] [--rss-at N] [--no-memory] [--partitions N]\n"
            "                      [--latency-seconds S] [--processors LIST] [--pin]\n"
-           "                      [--out DIR] [--seed N]\n\n"
-           "Measures each processor on the embedded stack (footfall broker, redis-server):\n"
+           "                      [--out DIR] [--seed N] [--warmup N] [--keep]\n\n"
+           "First every processor consumes --warmup records (default a tenth of --records,\n"
+           "at most 100000; 0 skips it),\n"
+           "so that measured runs find the state a day of traffic leaves: intent, visits,\n"
+           "offers, stock. Then it measures each processor on the embedded stack\n"
+           "(footfall broker, redis-server):\n"
            "  - the ceiling: a consumer that does nothing, over the same records;\n"
            "  - sustained throughput from an empty group to caught up, over --records\n"
            "    (default 2000000) preloaded records with hot customers and stores;\n"
@@ -1073,6 +1112,7 @@ static void help(void)
            "    (--no-memory skips it).\n"
            "--processors picks some of shelf,geofence,web,pos (default all, in that order).\n"
            "--pin runs the processor on the last CPU and the rest on the others.\n"
+           "--keep leaves the stack's directory (processor, broker and Redis logs) in place.\n"
            "Prints a table and writes it as JSON to --out (default bench/results) as\n"
            "<date>-<host>.json (-pinned.json with --pin; -2, -3... for later runs that\n"
            "day). Exit status 1 when a target is missed or a run fails, 2 on a bad\n"
@@ -1083,11 +1123,12 @@ static int own_flag(const char *flag)
 {
     static const char *const with_value[] = {"--records",    "--rss-at", "--partitions",
                                              "--latency-seconds", "--processors", "--out",
-                                             "--seed"};
+                                             "--seed", "--warmup"};
     for (size_t i = 0; i < sizeof with_value / sizeof *with_value; i++)
         if (!strcmp(flag, with_value[i]))
             return 2;
-    return !strcmp(flag, "--pin") || !strcmp(flag, "--no-memory") ? 1 : 0;
+    return !strcmp(flag, "--pin") || !strcmp(flag, "--no-memory") || !strcmp(flag, "--keep") ? 1
+                                                                                         : 0;
 }
 
 static int int_opt(char **rest, int nrest, const char *name, int64_t min, int64_t max,
@@ -1115,9 +1156,12 @@ static int parse_opts(char **rest, int nrest, opts_t *o)
     o->partitions = 24;
     o->latency_s = 10;
     o->pin = cli_flag(rest, nrest, "--pin");
+    o->keep = cli_flag(rest, nrest, "--keep");
     o->out_dir = cli_opt(rest, nrest, "--out") ? cli_opt(rest, nrest, "--out") : "bench/results";
     o->seed = 1;
-    if (int_opt(rest, nrest, "--records", 1000, 1000000000, &o->records) == -1 ||
+    o->warmup = -1;
+    if (int_opt(rest, nrest, "--warmup", 0, 100000000, &o->warmup) == -1 ||
+        int_opt(rest, nrest, "--records", 1000, 1000000000, &o->records) == -1 ||
         int_opt(rest, nrest, "--rss-at", 1000, 100000000, &o->rss_at) == -1)
         return -1;
     v = o->partitions;
@@ -1132,6 +1176,8 @@ static int parse_opts(char **rest, int nrest, opts_t *o)
     if (int_opt(rest, nrest, "--seed", 0, INT64_MAX, &v) == -1)
         return -1;
     o->seed = (uint64_t)v;
+    if (o->warmup < 0)
+        o->warmup = FF_MIN(100000, o->records / 10);
     if ((s = cli_opt(rest, nrest, "--processors"))) {
         char *list = ff_strdup(s), *save = NULL;
         for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
@@ -1230,6 +1276,7 @@ int cmd_bench(int argc, char **argv)
         goto out;
     }
     stack_up = true;
+    st.keep_dir = o.keep;
     if (o.pin) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         if (n < 2 || n > 64) {
@@ -1248,6 +1295,10 @@ int cmd_bench(int argc, char **argv)
         goto out;
     }
     wl_init(w, o.seed);
+    if (warm_up(&st, conf, pconf, codec, w, &o) == -1) {
+        failed++;
+        goto out;
+    }
     int64_t total = o.memory && o.rss_at * 10 > o.records ? o.rss_at * 10 : o.records;
     for (int p = 0; p < NPROCS && !stop_flag; p++) {
         if (!o.selected[p])

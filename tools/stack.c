@@ -433,6 +433,12 @@ int ff_stack_start_proc(ff_stack_t *s, const char *name, const char *const env[]
     fullenv[n++] = bootstrap;
     fullenv[n++] = redis;
     fullenv[n++] = instance;
+    /* The embedded broker holds a fetch that finds no records for the whole
+     * fetch.wait.max.ms (500 ms by default) even when records arrive
+     * meanwhile; Kafka answers as soon as there is one. Ask for short waits
+     * unless the caller chose. */
+    if (!getenv("FOOTFALL_KAFKA_FETCH_WAIT_MAX_MS"))
+        fullenv[n++] = "FOOTFALL_KAFKA_FETCH_WAIT_MAX_MS=10";
     for (int i = 0; env && env[i] && n < 38; i++)
         fullenv[n++] = env[i];
     fullenv[n] = NULL;

@@ -1,6 +1,7 @@
 /* Tests of ff_customer's pure questions: intent window, thresholds, candidates, stores, cart. */
 #include <criterion/criterion.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ff_customer.h"
@@ -313,6 +314,28 @@ Test(ff_candidates, a_max_smaller_than_the_skus_keeps_the_best_ones)
     cr_assert_eq(nskus, 1);
     cr_assert_str_eq(out[0].sku, "K-B", "the best candidate (5 views) in the only slot, got %s",
                      out[0].sku);
+}
+
+Test(ff_candidates, the_best_sku_wins_however_many_the_customer_has_seen)
+{
+    /* 400 SKUs seen once on two days each, the best one counted last. */
+    char sku[16];
+    for (int i = 0; i < 400; i++) {
+        snprintf(sku, sizeof sku, "K%03d", i);
+        views(sku, "2026-11-21T10:00:00Z", 1);
+        views(sku, "2026-11-22T10:00:00Z", 1);
+    }
+    views("K399", "2026-11-22T11:00:00Z", 7); /* the same day's counter: 8 that day */
+    adds("K398", "2026-11-22T11:00:00Z", 1);
+    ff_customer_set_category(&cust, "K399", "shoes", ff_day_of_ms(at("2026-11-22T10:00:00Z")));
+    size_t n = ff_intent_candidates(&cust, &iconf, at(DECISION), out, 2, &nskus);
+    cr_assert_eq(n, 2);
+    cr_assert_str_eq(out[0].sku, "K399");
+    cr_assert_eq(out[0].views, 9, "both days summed");
+    cr_assert_str_eq(out[0].category, "shoes");
+    cr_assert_str_eq(out[1].sku, "K398", "a cart add outweighs two views");
+    cr_assert_eq(out[1].adds, 1);
+    cr_assert_str_eq(out[1].category, "", "no category known");
 }
 
 Test(ff_candidates, a_max_filled_by_skus_leaves_no_room_for_categories)

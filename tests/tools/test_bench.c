@@ -39,6 +39,9 @@ Test(bench, measures_a_processor_and_writes_every_figure, .timeout = 300)
     cr_assert_not_null(root, "%s: %s", path, jerr.text);
     cr_assert_gt(strlen(json_string_value(json_object_get(root, "machine"))), 0);
     cr_assert_eq(json_integer_value(json_object_get(root, "records")), 20000);
+    /* State is warmed by every processor first: a tenth of --records each. */
+    cr_assert_eq(json_integer_value(json_object_get(root, "warmup_records")), 2000);
+    cr_assert_not_null(strstr(out, "warm-up: 2000 records per processor"), "%s", out);
     json_t *procs = json_object_get(root, "processors");
     cr_assert_eq(json_object_size(procs), 1, "only the processor asked for");
     json_t *shelf = json_object_get(procs, "shelf");
