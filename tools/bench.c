@@ -80,6 +80,13 @@ static const char *const phases[] = {"fill", "state", "produce", "send_offsets",
                                      "group_commit"};
 #define NPHASES 6
 
+/* One command's line of Redis INFO commandstats. */
+#define MAX_CMDSTATS 32
+typedef struct cmdstat_s {
+    char name[32];
+    double calls, usec;
+} cmdstat_t;
+
 typedef struct result_s {
     bool ran, latency_ran;
     int64_t records;       /* in the measured window */
@@ -96,6 +103,8 @@ typedef struct result_s {
     double rss_mb_1m, rss_mb_10m, peak_rss_mb;
     int64_t memory_records;
     double batch_records, phase_ms[NPHASES]; /* per batch, on average */
+    cmdstat_t cmds[MAX_CMDSTATS];            /* per record: calls, server microseconds */
+    int ncmds;
 } result_t;
 
 static volatile sig_atomic_t stop_flag;
@@ -417,6 +426,8 @@ static double ceiling(const ff_conf_t *conf, int p, int partitions, int64_t prel
 
 typedef struct sample_s {
     int64_t at_us;
+    cmdstat_t cmds[MAX_CMDSTATS];
+    int ncmds;
     double consumed, roundtrips;
     double cpu_proc, cpu_redis, cpu_broker; /* seconds */
     double rss_mb, hwm_mb;
@@ -522,6 +533,51 @@ static double info_field(const char *info, const char *name)
     return p ? strtod(p + strlen(name), NULL) : 0;
 }
 
+/* Reads "cmdstat_<name>:calls=N,usec=N,..." lines, leaving out our own INFO. */
+static int parse_cmdstats(const char *info, cmdstat_t *out, int max)
+{
+    int n = 0;
+    for (const char *p = strstr(info, "cmdstat_"); p && n < max; p = strstr(p + 1, "cmdstat_")) {
+        cmdstat_t c;
+        int len = 0;
+        if (sscanf(p, "cmdstat_%31[^:]:calls=%lf,usec=%lf%n", c.name, &c.calls, &c.usec, &len) !=
+                3 ||
+            !strcmp(c.name, "info"))
+            continue;
+        out[n++] = c;
+    }
+    return n;
+}
+
+static const cmdstat_t *find_cmdstat(const cmdstat_t *cmds, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(cmds[i].name, name))
+            return &cmds[i];
+    return NULL;
+}
+
+/* Per record between two samples, busiest first. */
+static int cmdstats_between(const sample_t *a, const sample_t *b, double records, cmdstat_t *out)
+{
+    int n = 0;
+    for (int i = 0; i < b->ncmds; i++) {
+        const cmdstat_t *before = find_cmdstat(a->cmds, a->ncmds, b->cmds[i].name);
+        cmdstat_t d = b->cmds[i];
+        d.calls = (d.calls - (before ? before->calls : 0)) / records;
+        d.usec = (d.usec - (before ? before->usec : 0)) / records;
+        if (d.calls > 0)
+            out[n++] = d;
+    }
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && out[j].usec > out[j - 1].usec; j--) {
+            cmdstat_t t = out[j];
+            out[j] = out[j - 1];
+            out[j - 1] = t;
+        }
+    return n;
+}
+
 typedef struct probe_s {
     CURL *curl;
     ff_buf_t body;
@@ -556,6 +612,13 @@ static void sample(probe_t *pr, sample_t *s)
         pr->infos++;
         s->redis_reads = info_field(r->str, "total_reads_processed:") - (double)pr->infos;
         s->redis_commands = info_field(r->str, "total_commands_processed:") - (double)pr->infos;
+    }
+    if (r)
+        freeReplyObject(r);
+    r = pr->redis ? redisCommand(pr->redis, "INFO commandstats") : NULL;
+    if (r && r->type == REDIS_REPLY_STRING) {
+        pr->infos++;
+        s->ncmds = parse_cmdstats(r->str, s->cmds, MAX_CMDSTATS);
     }
     if (r)
         freeReplyObject(r);
@@ -652,6 +715,7 @@ static int throughput(ff_stack_t *st, const ff_conf_t *pconf, ff_codec_t *codec,
         res->cpu_s_per_million = (last.cpu_proc - first.cpu_proc) / n * MILLION;
         res->redis_cpu_s_per_million = (last.cpu_redis - first.cpu_redis) / n * MILLION;
         res->broker_cpu_s_per_million = (last.cpu_broker - first.cpu_broker) / n * MILLION;
+        res->ncmds = cmdstats_between(&first, &last, n, res->cmds);
         if (last.batches > first.batches) {
             double b = last.batches - first.batches;
             res->batch_records = n / b;
@@ -1067,6 +1131,14 @@ static int write_json(const opts_t *o, const result_t *res, char *path, size_t s
         for (int i = 0; i < NPHASES; i++)
             json_object_set_new(ph, phases[i], num(r->phase_ms[i]));
         json_object_set_new(j, "batch_phase_ms", ph);
+        json_t *cmds = json_object();
+        for (int i = 0; i < r->ncmds; i++) {
+            json_t *c = json_object();
+            json_object_set_new(c, "calls_per_record", num(r->cmds[i].calls));
+            json_object_set_new(c, "server_us_per_record", num(r->cmds[i].usec));
+            json_object_set_new(cmds, r->cmds[i].name, c);
+        }
+        json_object_set_new(j, "redis_commands", cmds);
         if (r->latency_ran) {
             json_object_set_new(j, "p50_ms", num(r->p50_ms));
             json_object_set_new(j, "p99_ms", num(r->p99_ms));
@@ -1329,6 +1401,10 @@ int cmd_bench(int argc, char **argv)
                res[p].cpu_s_per_million, res[p].batch_records);
         for (int i = 0; i < NPHASES; i++)
             printf(" %s %.1f", phases[i], res[p].phase_ms[i]);
+        printf("\n    Redis commands per record (server microseconds):");
+        for (int i = 0; i < res[p].ncmds && i < 6; i++)
+            printf(" %s %.2f (%.1f)", res[p].cmds[i].name, res[p].cmds[i].calls,
+                   res[p].cmds[i].usec);
         printf("\n");
         fflush(stdout);
     }
