@@ -403,6 +403,21 @@ static void report_progress(ff_loop_t *loop, bool force)
     loop->progress(loop->progress_opaque, loop);
 }
 
+/* A delivery report for every output. Besides saying why one failed (the
+ * commit then fails and the batch is retried), each report wakes the poll
+ * inside rd_kafka_commit_transaction's flush: without them that flush only
+ * notices the last delivery on its next 10 ms tick, which was most of a
+ * commit's time. */
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    (void)opaque;
+    if (m->err)
+        ff_warn("kafka.delivery", "an output to %s [%d] was not delivered: %s",
+                m->rkt ? rd_kafka_topic_name(m->rkt) : "?", (int)m->partition,
+                rd_kafka_err2str(m->err));
+}
+
 static int make_producer(ff_loop_t *loop, char *errstr, size_t errstr_size)
 {
     const char *defaults[] = {
@@ -423,6 +438,7 @@ static int make_producer(ff_loop_t *loop, char *errstr, size_t errstr_size)
     rd_kafka_conf_t *kconf = ff_kafka_conf(loop->conf, defaults, forced, errstr, errstr_size);
     if (!kconf)
         return -1;
+    rd_kafka_conf_set_dr_msg_cb(kconf, on_delivery);
     loop->producer = ff_kafka_new(RD_KAFKA_PRODUCER, kconf, errstr, errstr_size);
     loop->txn_ready = false;
     return loop->producer ? 0 : -1;
@@ -871,6 +887,34 @@ static txn_rc_t txn_error(ff_loop_t *loop, rd_kafka_error_t *error, const char *
     return rc;
 }
 
+/* Asks for the metadata of one topic the producer will write. */
+static void learn_topic(ff_loop_t *loop, const char *topic)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(loop->producer, topic, NULL);
+    rd_kafka_resp_err_t err;
+    if (!rkt)
+        return;
+    err = rd_kafka_metadata(loop->producer, 0, rkt, &md, 5000);
+    if (err)
+        ff_debug("kafka.metadata", "%s: %s (learned at the first output instead)", topic,
+                 rd_kafka_err2str(err));
+    else
+        rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
+}
+
+/* The producer learns where its output and DLQ topics live before the first
+ * commit: otherwise the first transaction that writes to a topic waits for
+ * the lookup (0.7 s on the embedded broker) inside commit_transaction. */
+static void learn_topics(ff_loop_t *loop)
+{
+    for (size_t i = 0; loop->def->outputs && loop->def->outputs[i]; i++)
+        learn_topic(loop, ff_conf_str(loop->conf, loop->def->outputs[i]));
+    for (size_t i = 0; i < loop->def->ninputs; i++)
+        learn_topic(loop, loop->inputs[i].dlq_topic);
+}
+
 static txn_rc_t transact(ff_loop_t *loop, char *errstr, size_t errstr_size)
 {
     rd_kafka_error_t *error;
@@ -883,8 +927,11 @@ static txn_rc_t transact(ff_loop_t *loop, char *errstr, size_t errstr_size)
         if (error)
             return txn_error(loop, error, "init transactions", errstr, errstr_size);
         loop->txn_ready = true;
+        learn_topics(loop);
     }
     int64_t t0 = ff_mono_us();
+    /* Delivery reports an aborted transaction left behind. */
+    rd_kafka_poll(loop->producer, 0);
     error = rd_kafka_begin_transaction(loop->producer);
     if (error)
         return txn_error(loop, error, "begin transaction", errstr, errstr_size);

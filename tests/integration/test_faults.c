@@ -65,6 +65,19 @@ static const char *const proc_env[] = {
     NULL,
 };
 
+/* The kill run's processors commit every record: a kill then has a batch
+ * to land in however fast a processor has become (with batches of 5 the
+ * shelf finished its phase between two kills). */
+static const char *const kill_env[] = {
+    NOW_ENV,
+    "FOOTFALL_STORE_TZ=S001=+01:00,S002=+01:00,S003=-10:00",
+    "FOOTFALL_BATCH_SIZE=1",
+    "FOOTFALL_BATCH_TIMEOUT=20ms",
+    "FOOTFALL_KAFKA_SESSION_TIMEOUT_MS=5000",
+    "FOOTFALL_KAFKA_HEARTBEAT_INTERVAL_MS=500",
+    NULL,
+};
+
 /* ---- the input ------------------------------------------------------------ */
 
 typedef struct rec_s {
@@ -192,7 +205,11 @@ static bool kill_mid_stream(run_t *r, int p, int index, ff_rng_t *rng)
     }
     cr_assert_lt(lag, start, "footfall-%s makes progress after a restart (lag %lld, was %lld)",
                  proc_names[p], (long long)lag, (long long)start);
-    ff_sleep_ms((int64_t)ff_rng_below(rng, 25));
+    /* Somewhere within the next batch or two (a batch of 5 takes a few
+     * milliseconds now that a commit does not wait on a 10 ms flush tick):
+     * later, and a fast processor finishes the phase before the dozen
+     * kills land. */
+    ff_sleep_ms((int64_t)ff_rng_below(rng, 8));
     if (ff_env_lag(&r->env, proc_groups[p], proc_topics[p]) <= 0)
         return false;
     r->kills[p]++;
@@ -200,13 +217,16 @@ static bool kill_mid_stream(run_t *r, int p, int index, ff_rng_t *rng)
     return true;
 }
 
-/* Kills footfall-p mid-stream and starts it again. */
-static bool kill_and_restart(run_t *r, int p, ff_rng_t *rng)
+/* Produces records [from, to) of a phase (to capped at its end); returns
+ * where it stopped. */
+static size_t produce_phase(run_t *r, const phase_t *ph, size_t from, size_t to)
 {
-    if (!kill_mid_stream(r, p, r->proc[p], rng))
-        return false;
-    r->proc[p] = ff_env_proc(&r->env, proc_names[p], proc_env);
-    return true;
+    to = to < ph->n ? to : ph->n;
+    for (size_t i = from; i < to; i++)
+        ff_env_produce_raw(&r->env, ph->recs[i].topic, -1, ph->recs[i].key,
+                           ph->recs[i].value.data, ph->recs[i].value.len);
+    ff_env_flush(&r->env);
+    return to;
 }
 
 /* Another footfall-geofence in the group, with an instance.id of its own
@@ -369,7 +389,8 @@ static void run(run_t *r, run_kind_t kind, int kills_per_phase, int partitions)
             for (int i = 0; i < GEO_INSTANCES; i++)
                 add_geofence(r);
         else
-            r->proc[p] = ff_env_proc(&r->env, proc_names[p], proc_env);
+            r->proc[p] =
+                ff_env_proc(&r->env, proc_names[p], kind == RUN_KILLS ? kill_env : proc_env);
     }
     if (kind == RUN_RESHARD) {
         /* 1000 of the 16384 slots at a time, from one master to the next,
@@ -380,18 +401,30 @@ static void run(run_t *r, run_kind_t kind, int kills_per_phase, int partitions)
     for (int w = 0; w < 2; w++) {
         for (int p = 0; p < NPROC; p++) {
             phase_t *ph = &phases[w][p];
-            for (size_t i = 0; i < ph->n; i++)
-                ff_env_produce_raw(&r->env, ph->recs[i].topic, -1, ph->recs[i].key,
-                                   ph->recs[i].value.data, ph->recs[i].value.len);
-            ff_env_flush(&r->env);
             if (kind == RUN_KILLS) {
-                /* Half the kills in the history phase (if it has the work
-                 * for them), the rest in the live one. */
+                /* Half the kills in the history phase, the rest in the live
+                 * one. The phase goes in in chunks, the next one while the
+                 * processor is down, so that every restart has work to be
+                 * killed in however fast the processor is. */
                 int target = w == 0 ? kills_per_phase / 2 : kills_per_phase - r->kills[p];
-                for (int k = 0; k < target; k++)
-                    if (!kill_and_restart(r, p, &rng))
+                size_t chunk = ph->n / (size_t)(target > 0 ? target + 1 : 1) + 1;
+                size_t at = produce_phase(r, ph, 0, chunk);
+                for (int k = 0; k < target;) {
+                    if (kill_mid_stream(r, p, r->proc[p], &rng)) {
+                        k++;
+                        at = produce_phase(r, ph, at, at + chunk);
+                        r->proc[p] = ff_env_proc(&r->env, proc_names[p], kill_env);
+                    } else if (at < ph->n) {
+                        at = produce_phase(r, ph, at, at + chunk);
+                    } else {
                         break;
-            } else if (kind == RUN_REDIS_CRASH && w == 1 && (p == P_GEO || p == P_SHELF)) {
+                    }
+                }
+                produce_phase(r, ph, at, ph->n);
+            } else {
+                produce_phase(r, ph, 0, ph->n);
+            }
+            if (kind == RUN_REDIS_CRASH && w == 1 && (p == P_GEO || p == P_SHELF)) {
                 wait_assigned(r, p);
                 ff_sleep_ms(100);
                 /* A crash, not a shutdown: whatever was acknowledged is in the AOF. */
