@@ -58,6 +58,7 @@ struct ff_loop_s {
     rd_kafka_t *consumer;
     rd_kafka_t *producer;
     bool txn_ready;
+    bool txn_open; /* begun and neither committed nor aborted yet */
 
     /* the batch in hand */
     item_t *items;
@@ -441,6 +442,7 @@ static int make_producer(ff_loop_t *loop, char *errstr, size_t errstr_size)
     rd_kafka_conf_set_dr_msg_cb(kconf, on_delivery);
     loop->producer = ff_kafka_new(RD_KAFKA_PRODUCER, kconf, errstr, errstr_size);
     loop->txn_ready = false;
+    loop->txn_open = false;
     return loop->producer ? 0 : -1;
 }
 
@@ -861,6 +863,26 @@ static rd_kafka_topic_partition_list_t *batch_offsets(ff_loop_t *loop)
 }
 
 /* Classifies a transactional error: abort-and-retry, plain retry, or fatal. */
+/* Aborts the transaction in hand. One that cannot be aborted now (the
+ * broker is away) stays open, and the next attempt aborts it first:
+ * beginning another would fail with "Operation not valid in state
+ * InTransaction" for as long as the processor runs. */
+static txn_rc_t abort_open(ff_loop_t *loop)
+{
+    rd_kafka_error_t *aerr = rd_kafka_abort_transaction(loop->producer, TXN_TIMEOUT_MS);
+    txn_rc_t rc = TXN_RETRY;
+    loop->stats.txn_aborts++;
+    ff_series_add(loop->m_aborts, 1);
+    if (aerr) {
+        if (rd_kafka_error_is_fatal(aerr))
+            rc = TXN_FATAL;
+        rd_kafka_error_destroy(aerr);
+    } else {
+        loop->txn_open = false;
+    }
+    return rc;
+}
+
 static txn_rc_t txn_error(ff_loop_t *loop, rd_kafka_error_t *error, const char *step,
                           char *errstr, size_t errstr_size)
 {
@@ -870,15 +892,7 @@ static txn_rc_t txn_error(ff_loop_t *loop, rd_kafka_error_t *error, const char *
         rc = TXN_FATAL;
     } else {
         if (rd_kafka_error_txn_requires_abort(error)) {
-            rd_kafka_error_t *aerr = rd_kafka_abort_transaction(loop->producer, TXN_TIMEOUT_MS);
-            loop->stats.txn_aborts++;
-            ff_series_add(loop->m_aborts, 1);
-            if (aerr) {
-                rc = rd_kafka_error_is_fatal(aerr) ? TXN_FATAL : TXN_RETRY;
-                rd_kafka_error_destroy(aerr);
-            } else {
-                rc = TXN_RETRY;
-            }
+            rc = abort_open(loop);
         } else {
             rc = TXN_RETRY;
         }
@@ -930,22 +944,22 @@ static txn_rc_t transact(ff_loop_t *loop, char *errstr, size_t errstr_size)
         learn_topics(loop);
     }
     int64_t t0 = ff_mono_us();
+    if (loop->txn_open) {
+        /* Left open by an attempt that failed mid-way (send_offsets during
+         * an outage, say): its outputs must not be committed with this one. */
+        if ((rc = abort_open(loop)) != TXN_RETRY || loop->txn_open) {
+            snprintf(errstr, errstr_size, "abort transaction: the previous attempt's is still open");
+            return rc;
+        }
+    }
     /* Delivery reports an aborted transaction left behind. */
     rd_kafka_poll(loop->producer, 0);
     error = rd_kafka_begin_transaction(loop->producer);
     if (error)
         return txn_error(loop, error, "begin transaction", errstr, errstr_size);
-    if (produce_batch(loop, errstr, errstr_size) == -1) {
-        error = rd_kafka_abort_transaction(loop->producer, TXN_TIMEOUT_MS);
-        loop->stats.txn_aborts++;
-        ff_series_add(loop->m_aborts, 1);
-        if (error) {
-            rc = rd_kafka_error_is_fatal(error) ? TXN_FATAL : TXN_RETRY;
-            rd_kafka_error_destroy(error);
-            return rc;
-        }
-        return TXN_RETRY;
-    }
+    loop->txn_open = true;
+    if (produce_batch(loop, errstr, errstr_size) == -1)
+        return abort_open(loop);
     phase_done(loop, PHASE_PRODUCE, &t0);
     offsets = batch_offsets(loop);
     cgm = rd_kafka_consumer_group_metadata(loop->consumer);
@@ -970,6 +984,7 @@ static txn_rc_t transact(ff_loop_t *loop, char *errstr, size_t errstr_size)
         rd_kafka_topic_partition_list_destroy(offsets);
         return txn_error(loop, error, "commit transaction", errstr, errstr_size);
     }
+    loop->txn_open = false;
     loop->stats.txn_commits++;
     ff_series_add(loop->m_commits, 1);
     phase_done(loop, PHASE_COMMIT, &t0);

@@ -659,9 +659,11 @@ static int redirect_target(ff_redis_t *r, const char *msg, int *slot)
 
 static int reply_is(const redisReply *reply, const char *code)
 {
-    size_t n = strlen(code);
-    return reply && reply->type == REDIS_REPLY_ERROR && !strncmp(reply->str, code, n) &&
-           (reply->str[n] == ' ' || reply->str[n] == '\0');
+    size_t n;
+    if (!reply || reply->type != REDIS_REPLY_ERROR) /* every reply is asked: keep it cheap */
+        return 0;
+    n = strlen(code);
+    return !strncmp(reply->str, code, n) && (reply->str[n] == ' ' || reply->str[n] == '\0');
 }
 
 /* Sends every pending command to its node, all nodes' pipelines written
