@@ -862,7 +862,6 @@ static rd_kafka_topic_partition_list_t *batch_offsets(ff_loop_t *loop)
     return offsets;
 }
 
-/* Classifies a transactional error: abort-and-retry, plain retry, or fatal. */
 /* Aborts the transaction in hand. One that cannot be aborted now (the
  * broker is away) stays open, and the next attempt aborts it first:
  * beginning another would fail with "Operation not valid in state
@@ -883,6 +882,7 @@ static txn_rc_t abort_open(ff_loop_t *loop)
     return rc;
 }
 
+/* Classifies a transactional error: abort-and-retry, plain retry, or fatal. */
 static txn_rc_t txn_error(ff_loop_t *loop, rd_kafka_error_t *error, const char *step,
                           char *errstr, size_t errstr_size)
 {
@@ -948,7 +948,8 @@ static txn_rc_t transact(ff_loop_t *loop, char *errstr, size_t errstr_size)
         /* Left open by an attempt that failed mid-way (send_offsets during
          * an outage, say): its outputs must not be committed with this one. */
         if ((rc = abort_open(loop)) != TXN_RETRY || loop->txn_open) {
-            snprintf(errstr, errstr_size, "abort transaction: the previous attempt's is still open");
+            snprintf(errstr, errstr_size,
+                     "abort transaction: the previous attempt's is still open");
             return rc;
         }
     }

@@ -381,8 +381,8 @@ static double ceiling(const ff_conf_t *conf, int p, int partitions, int64_t prel
         for (int32_t q = 0; q < partitions; q++) {
             const char *topic = ff_conf_str(conf, bprocs[p].inputs[i]);
             int64_t lo = -1, hi = -1;
-            /* Offset 0, not BEGINNING: no offset lookup per partition, whose
-             * stragglers made the ceiling swing tenfold. */
+            /* Offset 0, not BEGINNING: the preload starts there (checked
+             * below), so no offset lookup per partition. */
             rd_kafka_topic_partition_list_add(parts, topic, q)->offset = 0;
             rd_kafka_query_watermark_offsets(rk, topic, q, &lo, &hi, 10000);
             if (lo != 0) {
@@ -545,9 +545,7 @@ static int parse_cmdstats(const char *info, cmdstat_t *out, int max)
     int n = 0;
     for (const char *p = strstr(info, "cmdstat_"); p && n < max; p = strstr(p + 1, "cmdstat_")) {
         cmdstat_t c;
-        int len = 0;
-        if (sscanf(p, "cmdstat_%31[^:]:calls=%lf,usec=%lf%n", c.name, &c.calls, &c.usec, &len) !=
-                3 ||
+        if (sscanf(p, "cmdstat_%31[^:]:calls=%lf,usec=%lf", c.name, &c.calls, &c.usec) != 3 ||
             !strcmp(c.name, "info"))
             continue;
         out[n++] = c;
@@ -678,8 +676,8 @@ static int throughput(ff_stack_t *st, const ff_conf_t *pconf, ff_codec_t *codec,
         }
         if (!have_first && s.batches > 0) {
             /* The window opens once the first batch is committed: that batch
-             * also pays for setting up (the first transaction takes ~0.9 s
-             * on the embedded broker), which is startup, not throughput. */
+             * also pays for setting up the producer's transactions, which is
+             * startup, not throughput. */
             first = s;
             /* A load that fits in a batch or two has no window after the
              * first commit: then it opens at the sample before it. */
@@ -1182,10 +1180,9 @@ static void help(void)
            "                      [--latency-seconds S] [--processors LIST] [--pin]\n"
            "                      [--out DIR] [--seed N] [--warmup N] [--keep]\n\n"
            "First every processor consumes --warmup records (default a tenth of --records,\n"
-           "at most 100000; 0 skips it),\n"
-           "so that measured runs find the state a day of traffic leaves: intent, visits,\n"
-           "offers, stock. Then it measures each processor on the embedded stack\n"
-           "(footfall broker, redis-server):\n"
+           "at most 100000; 0 skips it), so that measured runs find the state a day of\n"
+           "traffic leaves: intent, visits, offers, stock. Then it measures each processor\n"
+           "on the embedded stack (footfall broker, redis-server):\n"
            "  - the ceiling: a consumer that does nothing, over the same records;\n"
            "  - sustained throughput from an empty group to caught up, over --records\n"
            "    (default 2000000) preloaded records with hot customers and stores;\n"

@@ -65,19 +65,6 @@ static const char *const proc_env[] = {
     NULL,
 };
 
-/* The kill run's processors commit every record: a kill then has a batch
- * to land in however fast a processor has become (with batches of 5 the
- * shelf finished its phase between two kills). */
-static const char *const kill_env[] = {
-    NOW_ENV,
-    "FOOTFALL_STORE_TZ=S001=+01:00,S002=+01:00,S003=-10:00",
-    "FOOTFALL_BATCH_SIZE=1",
-    "FOOTFALL_BATCH_TIMEOUT=20ms",
-    "FOOTFALL_KAFKA_SESSION_TIMEOUT_MS=5000",
-    "FOOTFALL_KAFKA_HEARTBEAT_INTERVAL_MS=500",
-    NULL,
-};
-
 /* ---- the input ------------------------------------------------------------ */
 
 typedef struct rec_s {
@@ -205,10 +192,7 @@ static bool kill_mid_stream(run_t *r, int p, int index, ff_rng_t *rng)
     }
     cr_assert_lt(lag, start, "footfall-%s makes progress after a restart (lag %lld, was %lld)",
                  proc_names[p], (long long)lag, (long long)start);
-    /* Somewhere within the next batch or two (a batch of 5 takes a few
-     * milliseconds now that a commit does not wait on a 10 ms flush tick):
-     * later, and a fast processor finishes the phase before the dozen
-     * kills land. */
+    /* Somewhere within the next few batches (each takes milliseconds). */
     ff_sleep_ms((int64_t)ff_rng_below(rng, 8));
     if (ff_env_lag(&r->env, proc_groups[p], proc_topics[p]) <= 0)
         return false;
@@ -229,20 +213,32 @@ static size_t produce_phase(run_t *r, const phase_t *ph, size_t from, size_t to)
     return to;
 }
 
+/* Starts footfall-<name> with proc_env and one more setting (a later one
+ * wins over proc_env's). */
+static int proc_plus(run_t *r, const char *name, const char *extra)
+{
+    const char *envp[FF_ARRAY_LEN(proc_env) + 1];
+    size_t n = 0;
+    for (; proc_env[n]; n++)
+        envp[n] = proc_env[n];
+    envp[n++] = extra;
+    envp[n] = NULL;
+    return ff_env_proc(&r->env, name, envp);
+}
+
+/* The kill run's processors commit every record: a kill then has a batch
+ * to land in however fast a processor has become (with batches of 5 the
+ * shelf finished its phase between two kills). */
+#define KILL_RUN_BATCH "FOOTFALL_BATCH_SIZE=1"
+
 /* Another footfall-geofence in the group, with an instance.id of its own
  * (its transactional.id: instances sharing one would fence each other). */
 static void add_geofence(run_t *r)
 {
     static const char *const ids[] = {"FOOTFALL_INSTANCE_ID=geo-a", "FOOTFALL_INSTANCE_ID=geo-b",
                                       "FOOTFALL_INSTANCE_ID=geo-c", "FOOTFALL_INSTANCE_ID=geo-d"};
-    const char *envp[FF_ARRAY_LEN(proc_env) + 1];
-    size_t n = 0;
     cr_assert_lt(r->ngeo, GEO_INSTANCES + 1);
-    for (; proc_env[n]; n++)
-        envp[n] = proc_env[n];
-    envp[n++] = ids[r->ngeo];
-    envp[n] = NULL;
-    r->geo[r->ngeo] = ff_env_proc(&r->env, "geofence", envp);
+    r->geo[r->ngeo] = proc_plus(r, "geofence", ids[r->ngeo]);
     r->geo_alive[r->ngeo] = true;
     r->proc[P_GEO] = r->geo[r->ngeo++];
 }
@@ -389,8 +385,8 @@ static void run(run_t *r, run_kind_t kind, int kills_per_phase, int partitions)
             for (int i = 0; i < GEO_INSTANCES; i++)
                 add_geofence(r);
         else
-            r->proc[p] =
-                ff_env_proc(&r->env, proc_names[p], kind == RUN_KILLS ? kill_env : proc_env);
+            r->proc[p] = kind == RUN_KILLS ? proc_plus(r, proc_names[p], KILL_RUN_BATCH)
+                                           : ff_env_proc(&r->env, proc_names[p], proc_env);
     }
     if (kind == RUN_RESHARD) {
         /* 1000 of the 16384 slots at a time, from one master to the next,
@@ -413,7 +409,7 @@ static void run(run_t *r, run_kind_t kind, int kills_per_phase, int partitions)
                     if (kill_mid_stream(r, p, r->proc[p], &rng)) {
                         k++;
                         at = produce_phase(r, ph, at, at + chunk);
-                        r->proc[p] = ff_env_proc(&r->env, proc_names[p], kill_env);
+                        r->proc[p] = proc_plus(r, proc_names[p], KILL_RUN_BATCH);
                     } else if (at < ph->n) {
                         at = produce_phase(r, ph, at, at + chunk);
                     } else {
