@@ -47,23 +47,44 @@ for _ = 1, nguard do
   end
 end
 
+-- Runs cmd on key with the items of list as arguments, in slices (unpack()
+-- is bounded by the Lua stack); step is even for field/value pairs.
+local function sliced(cmd, key, list, step)
+  for s = 1, #list, step do
+    redis.call(cmd, key, unpack(list, s, math.min(s + step - 1, #list)))
+  end
+end
+
 -- All guards hold: apply.
 local after_guards = i
 i = src_at
+local floors, applied = {}, {}
 for _ = 1, nsrc do
   local field, _, new, floor = arg(), arg(), arg(), tonumber(arg())
-  redis.call('HSET', KEYS[1], field, new)
-  -- Outcomes of this source below the committed floor can never be
-  -- re-delivered: drop them.
-  local prefix = field .. ':'
-  local fields = redis.call('HKEYS', KEYS[2])
-  for _, f in ipairs(fields) do
-    if string.sub(f, 1, #prefix) == prefix and tonumber(string.sub(f, #prefix + 1)) < floor then
-      redis.call('HDEL', KEYS[2], f)
-    end
-  end
+  floors[field] = floor
+  applied[#applied + 1] = field
+  applied[#applied + 1] = new
 end
 i = after_guards
+sliced('HSET', KEYS[1], applied, 1000)
+
+-- Outcomes of a source below its committed floor can never be re-delivered:
+-- drop them. One HKEYS serves every source; what it leaves tells whether the
+-- hash still exists, without asking again.
+local outcomes = -1 -- unknown
+if nsrc > 0 then
+  local stale = {}
+  local fields = redis.call('HKEYS', KEYS[2])
+  for _, f in ipairs(fields) do
+    local src, off = string.match(f, '^(.*):(%d+)$')
+    local floor = src and floors[src]
+    if floor and tonumber(off) < floor then
+      stale[#stale + 1] = f
+    end
+  end
+  sliced('HDEL', KEYS[2], stale, 1000)
+  outcomes = #fields - #stale
+end
 
 local nops = tonumber(arg())
 for _ = 1, nops do
@@ -82,12 +103,19 @@ for _ = 1, nops do
 end
 
 local nout = tonumber(arg())
-for _ = 1, nout do
-  local field, blob = arg(), arg()
-  redis.call('HSET', KEYS[2], field, blob)
+local stored = {}
+for o = 1, 2 * nout do
+  stored[o] = arg()
 end
+sliced('HSET', KEYS[2], stored, 1000)
 local ttl = tonumber(arg())
-if redis.call('EXISTS', KEYS[2]) == 1 then
+local exists
+if outcomes >= 0 then
+  exists = outcomes + nout > 0
+else
+  exists = redis.call('EXISTS', KEYS[2]) == 1
+end
+if exists then
   redis.call('PEXPIRE', KEYS[2], ttl)
 end
 return {1}
