@@ -48,7 +48,8 @@ typedef struct ff_rpipe_s {
     size_t nargs, cap_args;
     size_t *cmd_first; /* per command: index of its first argument */
     size_t *cmd_argc;
-    redisReply **replies;
+    redisReply **replies; /* built in replies_arena, not one malloc per element */
+    ff_arena_t replies_arena;
     size_t ncmds, cap_cmds;
     size_t open_first; /* first arg of the command being built */
 } ff_rpipe_t;
