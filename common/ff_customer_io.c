@@ -36,22 +36,43 @@ static size_t hmget(ff_ent_t *e, const char *key, const char *const *fields, siz
     return ff_rpipe_end(p);
 }
 
+void ff_customer_fields_add(ff_arena_t *arena, const char **fields, size_t *n, char kind, const char *name)
+{
+    size_t len = strlen(name), at = kind ? 2 : 0;
+    for (size_t i = 0; i < *n; i++)
+        if ((!kind || fields[i][0] == kind) && !strcmp(fields[i] + at, name))
+            return;
+    char *f = ff_arena_alloc(arena, len + at + 1);
+    if (kind) {
+        f[0] = kind;
+        f[1] = ':';
+    }
+    memcpy(f + at, name, len + 1);
+    fields[(*n)++] = f;
+}
+
 void ff_customer_read(ff_ent_t *e, ff_customer_read_t *rd, unsigned parts, int64_t state_now,
                       int64_t intent_window_ms)
 {
-    ff_customer_read_fields(e, rd, parts, state_now, intent_window_ms, NULL, 0);
+    ff_customer_read_fields(e, rd, parts, state_now, intent_window_ms, NULL);
 }
 
 void ff_customer_read_fields(ff_ent_t *e, ff_customer_read_t *rd, unsigned parts,
                              int64_t state_now, int64_t intent_window_ms,
-                             const char *const *intent_fields, size_t nintent_fields)
+                             const ff_customer_fields_t *only)
 {
+    const char *const *intent_fields = only ? only->intent : NULL;
+    size_t nintent_fields = intent_fields ? only->nintent : 0;
     memset(rd, 0, sizeof(*rd));
     rd->parts = parts;
     rd->intent_fields = intent_fields;
-    rd->nintent_fields = intent_fields ? nintent_fields : 0;
+    rd->nintent_fields = nintent_fields;
+    rd->cart_skus = only ? only->cart : NULL;
+    rd->ncart_skus = rd->cart_skus ? only->ncart : 0;
     if (intent_fields && !nintent_fields)
         parts &= ~(unsigned)FF_CUST_INTENT; /* nothing to read: no counts */
+    if (rd->cart_skus && !rd->ncart_skus)
+        parts &= ~(unsigned)FF_CUST_CART;
     if (parts & FF_CUST_INTENT) {
         int64_t ndays = (intent_window_ms + FF_DAY_MS - 1) / FF_DAY_MS;
         /* Buckets a decision can still count, and the day after (events up
@@ -82,7 +103,9 @@ void ff_customer_read_fields(ff_ent_t *e, ff_customer_read_t *rd, unsigned parts
         }
     }
     if (parts & FF_CUST_CART)
-        rd->cart_cmd = hgetall(e, ff_ent_key(e, "cart"));
+        rd->cart_cmd = rd->cart_skus
+                           ? hmget(e, ff_ent_key(e, "cart"), rd->cart_skus, rd->ncart_skus)
+                           : hgetall(e, ff_ent_key(e, "cart"));
     if (parts & FF_CUST_BOUGHT)
         rd->bought_cmd = hgetall(e, ff_ent_key(e, "bought"));
     if (parts & FF_CUST_VISITS)
@@ -111,6 +134,17 @@ static void each_pair(const redisReply *r, void (*fn)(parse_ctx_t *, const char 
     for (size_t i = 0; i + 1 < r->elements; i += 2)
         if (r->element[i]->str && r->element[i + 1]->str)
             fn(ctx, r->element[i]->str, r->element[i + 1]->str);
+}
+
+/* Calls fn(ctx, fields[i], value) for each value an HMGET of fields found. */
+static void each_value(const redisReply *r, const char *const *fields, size_t n,
+                       void (*fn)(parse_ctx_t *, const char *, const char *), parse_ctx_t *ctx)
+{
+    if (!r || r->type != REDIS_REPLY_ARRAY)
+        return;
+    for (size_t i = 0; i < r->elements && i < n; i++)
+        if (r->element[i]->type == REDIS_REPLY_STRING)
+            fn(ctx, fields[i], r->element[i]->str);
 }
 
 static int64_t num(const char *s)
@@ -236,13 +270,9 @@ void ff_customer_parse(ff_ent_t *e, const ff_customer_read_t *rd, ff_customer_t 
     parse_ctx_t *cx = &ctx;
     if ((rd->parts & FF_CUST_INTENT) && rd->intent_fields) {
         for (int64_t d = rd->day_from; d <= rd->day_to && rd->nintent_fields; d++) {
-            const redisReply *r = ff_ent_reply(e, rd->intent_cmd + (size_t)(d - rd->day_from));
             ctx.day = d;
-            for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements &&
-                               i < rd->nintent_fields;
-                 i++)
-                if (r->element[i]->type == REDIS_REPLY_STRING)
-                    on_intent(cx, rd->intent_fields[i], r->element[i]->str);
+            each_value(ff_ent_reply(e, rd->intent_cmd + (size_t)(d - rd->day_from)),
+                       rd->intent_fields, rd->nintent_fields, on_intent, cx);
         }
     } else if (rd->parts & FF_CUST_INTENT) {
         for (int64_t d = rd->day_from; d <= rd->day_to; d++) {
@@ -250,7 +280,9 @@ void ff_customer_parse(ff_ent_t *e, const ff_customer_read_t *rd, ff_customer_t 
             each_pair(ff_ent_reply(e, rd->intent_cmd + (size_t)(d - rd->day_from)), on_intent, cx);
         }
     }
-    if (rd->parts & FF_CUST_CART)
+    if ((rd->parts & FF_CUST_CART) && rd->cart_skus)
+        each_value(ff_ent_reply(e, rd->cart_cmd), rd->cart_skus, rd->ncart_skus, on_cart, cx);
+    else if (rd->parts & FF_CUST_CART)
         each_pair(ff_ent_reply(e, rd->cart_cmd), on_cart, cx);
     if (rd->parts & FF_CUST_BOUGHT)
         each_pair(ff_ent_reply(e, rd->bought_cmd), on_bought, cx);

@@ -25,7 +25,21 @@ typedef struct ff_customer_read_s {
     /* When set, only these fields of each intent bucket were read. */
     const char *const *intent_fields;
     size_t nintent_fields;
+    /* When set, only these SKUs of the cart were read. */
+    const char *const *cart_skus;
+    size_t ncart_skus;
 } ff_customer_read_t;
+
+/* Which fields to read, for a processor that needs a few values of a
+ * customer who may have browsed thousands of SKUs. A NULL list reads the
+ * whole part; an empty one reads none of it. The strings must live until
+ * ff_customer_parse. */
+typedef struct ff_customer_fields_s {
+    const char *const *intent; /* of each intent bucket: "c:shoes", "k:SKU-1", … */
+    size_t nintent;
+    const char *const *cart; /* SKUs */
+    size_t ncart;
+} ff_customer_fields_t;
 
 /* Windows the writes need for their TTLs, from the settings. */
 typedef struct ff_customer_ttl_s {
@@ -39,13 +53,14 @@ typedef struct ff_customer_ttl_s {
  * for the days that can still hold counts at state_now. */
 void ff_customer_read(ff_ent_t *e, ff_customer_read_t *rd, unsigned parts, int64_t state_now,
                       int64_t intent_window_ms);
-/* The same, reading only the given fields of each intent bucket ("c:shoes",
- * "k:SKU-1", …: they must live until ff_customer_parse) instead of all of
- * them: for a processor that needs a few counts of a customer who may have
- * browsed thousands of SKUs. */
+/* The same, reading only the fields `only` names. */
 void ff_customer_read_fields(ff_ent_t *e, ff_customer_read_t *rd, unsigned parts,
                              int64_t state_now, int64_t intent_window_ms,
-                             const char *const *intent_fields, size_t nintent_fields);
+                             const ff_customer_fields_t *only);
+/* Adds "<kind>:<name>" (or name, when kind is 0) to fields[*n] unless it
+ * is there: fields of an HMGET are distinct. */
+void ff_customer_fields_add(ff_arena_t *arena, const char **fields, size_t *n, char kind,
+                            const char *name);
 /* Fills c (already initialised) from the replies of that round. */
 void ff_customer_parse(ff_ent_t *e, const ff_customer_read_t *rd, ff_customer_t *c);
 /* Fills c from the HGETALL reply of one of the customer's keys, named by

@@ -42,8 +42,22 @@ static void pos_read(void *proc, ff_ent_t *e)
 {
     pos_t *pos = proc;
     pos_ent_t *pe = e->state;
-    ff_customer_read(e, &pe->rd, FF_CUST_OFFERS | FF_CUST_CART | FF_CUST_BOUGHT | FF_CUST_PROFILE,
-                     ff_clock_state_ms(), pos->ttl.intent_ms);
+    ff_customer_fields_t only = {0};
+    size_t nlines = 0;
+    const char **skus;
+    /* Of the cart, only what these purchases clear. */
+    FF_ENT_FOREACH(e, ev)
+        nlines += ((const ff_pos_transaction_t *)ev->rec)->lines_cnt;
+    skus = ff_arena_alloc(e->arena, nlines * sizeof(*skus) + 1);
+    FF_ENT_FOREACH(e, ev) {
+        const ff_pos_transaction_t *tx = ev->rec;
+        for (size_t i = 0; i < tx->lines_cnt; i++)
+            ff_customer_fields_add(e->arena, skus, &only.ncart, 0, tx->lines[i].sku);
+    }
+    only.cart = skus;
+    ff_customer_read_fields(e, &pe->rd,
+                            FF_CUST_OFFERS | FF_CUST_CART | FF_CUST_BOUGHT | FF_CUST_PROFILE,
+                            ff_clock_state_ms(), pos->ttl.intent_ms, &only);
 }
 
 static void purchase(pos_t *pos, ff_ent_t *e, pos_ent_t *pe, ff_event_t *ev, int64_t state_now)

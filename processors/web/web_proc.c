@@ -45,44 +45,37 @@ static const char *web_entity(void *proc, const ff_event_t *ev, ff_arena_t *aren
     return ff_arena_printf(arena, "c:%s", w->customer_id);
 }
 
-/* Adds "<kind>:<name>" to fields unless it is there. */
-static void add_field(ff_ent_t *e, const char **fields, size_t *n, char kind, const char *name)
-{
-    size_t len = strlen(name);
-    for (size_t i = 0; i < *n; i++)
-        if (fields[i][0] == kind && !strcmp(fields[i] + 2, name))
-            return;
-    char *f = ff_arena_alloc(e->arena, len + 3);
-    f[0] = kind;
-    f[1] = ':';
-    memcpy(f + 2, name, len + 1);
-    fields[(*n)++] = f;
-}
-
 static void web_read(void *proc, ff_ent_t *e)
 {
     web_t *web = proc;
     web_ent_t *we = e->state;
-    size_t nev = 0, n = 0;
-    const char **fields;
+    size_t nev = 0;
+    const char **fields, **skus;
+    ff_customer_fields_t only = {0};
     /* Of the intent buckets, only what the decisions count: the categories
-     * of these events (INVITE) and the category each SKU is filed under. A
-     * customer may have browsed thousands of SKUs; reading them all for
-     * every batch would cost more than the batch. */
+     * of these events (INVITE) and the category each SKU is filed under; of
+     * the cart, these events' SKUs. A customer may have browsed thousands
+     * of SKUs; reading them all for every batch would cost more than the
+     * batch. */
     FF_ENT_FOREACH(e, ev)
         nev++;
     fields = ff_arena_alloc(e->arena, 2 * nev * sizeof(*fields) + 1);
+    skus = ff_arena_alloc(e->arena, nev * sizeof(*skus) + 1);
     FF_ENT_FOREACH(e, ev) {
         const ff_web_event_t *w = ev->rec;
         if (w->category)
-            add_field(e, fields, &n, 'c', w->category);
-        if (w->sku)
-            add_field(e, fields, &n, 'k', w->sku);
+            ff_customer_fields_add(e->arena, fields, &only.nintent, 'c', w->category);
+        if (w->sku) {
+            ff_customer_fields_add(e->arena, fields, &only.nintent, 'k', w->sku);
+            ff_customer_fields_add(e->arena, skus, &only.ncart, 0, w->sku);
+        }
     }
+    only.intent = fields;
+    only.cart = skus;
     ff_customer_read_fields(e, &we->rd,
                             FF_CUST_INTENT | FF_CUST_CART | FF_CUST_VISITS | FF_CUST_CONSENT |
                                 FF_CUST_OFFERS,
-                            ff_clock_state_ms(), web->rules.intent.window_ms, fields, n);
+                            ff_clock_state_ms(), web->rules.intent.window_ms, &only);
 }
 
 /* Round 0: every fresh event updates intent, cart and demand, in order. */

@@ -377,6 +377,69 @@ static void journeys(int masters)
     cr_assert_eq(ff_env_proc_stop(&env, pshelf, 15), 0);
 }
 
+/* The cart hash of cust as "sku=n " pairs in SKU order ("" when absent). */
+static const char *cart_of(const char *cust)
+{
+    static char out[256];
+    redisReply *r = ff_env_redis(&env, "HGETALL ff:{c:%s}:cart", cust);
+    const char *sku[8] = {0}, *qty[8] = {0};
+    size_t n = 0;
+    cr_assert(r && r->type == REDIS_REPLY_ARRAY && r->elements <= 16);
+    for (size_t i = 0; i + 1 < r->elements; i += 2, n++) {
+        size_t at = n;
+        while (at > 0 && strcmp(sku[at - 1], r->element[i]->str) > 0) {
+            sku[at] = sku[at - 1];
+            qty[at] = qty[at - 1];
+            at--;
+        }
+        sku[at] = r->element[i]->str;
+        qty[at] = r->element[i + 1]->str;
+    }
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + strlen(out), sizeof out - strlen(out), "%s=%s ", sku[i], qty[i]);
+    freeReplyObject(r);
+    return out;
+}
+
+/* footfall-web and footfall-pos read only the cart fields their events
+ * touch: what they write must still add up across batches. */
+Test(journeys, a_cart_follows_adds_removes_and_purchases_across_batches)
+{
+    const char *c = customer("cart", false);
+    ff_env_start(&env, 1, NULL);
+    ff_env_proc(&env, "web", proc_env);
+    ff_env_proc(&env, "pos", proc_env);
+
+    web(c, FF_WEB_ADD_TO_CART, "K1", "shoes", NOW - 10 * MIN);
+    web(c, FF_WEB_ADD_TO_CART, "K1", "shoes", NOW - 9 * MIN);
+    web(c, FF_WEB_ADD_TO_CART, "K2", "toys", NOW - 8 * MIN);
+    web(c, FF_WEB_REMOVE_FROM_CART, "K2", "toys", NOW - 7 * MIN);
+    web(c, FF_WEB_REMOVE_FROM_CART, "K3", "toys", NOW - 7 * MIN); /* never added */
+    web(c, FF_WEB_ADD_TO_CART, "K4", "games", NOW - 6 * MIN);
+    ff_env_flush(&env);
+    caught_up("footfall-web", "web.events", NULL);
+    cr_assert_str_eq(cart_of(c), "K1=2 K4=1 ");
+
+    /* A later batch starts from what Redis holds. */
+    web(c, FF_WEB_ADD_TO_CART, "K1", "shoes", NOW - 5 * MIN);
+    web(c, FF_WEB_REMOVE_FROM_CART, "K4", "games", NOW - 4 * MIN);
+    web(c, FF_WEB_ADD_TO_CART, "K5", "games", NOW - 4 * MIN);
+    ff_env_flush(&env);
+    caught_up("footfall-web", "web.events", NULL);
+    cr_assert_str_eq(cart_of(c), "K1=3 K5=1 ");
+
+    /* A purchase clears what it bought, and only that. */
+    buy(c, "S1", "K1", "shoes", 5000, NULL, NOW - 3 * MIN);
+    ff_env_flush(&env);
+    caught_up("footfall-pos", "pos.events", NULL);
+    cr_assert_str_eq(cart_of(c), "K5=1 ");
+    buy(c, "S1", "K5", "games", 2000, NULL, NOW - 2 * MIN);
+    ff_env_flush(&env);
+    caught_up("footfall-pos", "pos.events", NULL);
+    cr_assert_str_eq(cart_of(c), "");
+}
+
 Test(journeys, every_rule_and_guardrail_through_the_real_processors)
 {
     journeys(0);
