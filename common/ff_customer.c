@@ -346,6 +346,8 @@ const char *ff_customer_preferred_store(const ff_customer_t *c, int64_t ts, int6
 
 bool ff_customer_cart_nonempty(const ff_customer_t *c)
 {
+    if (c->cart_skus > 0)
+        return true;
     for (size_t i = 0; i < c->ncart; i++)
         if (c->cart[i].n > 0)
             return true;

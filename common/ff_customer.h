@@ -84,6 +84,7 @@ typedef struct ff_customer_s {
     size_t nbought, capbought;
     ff_tsval_t *cart;
     size_t ncart, capcart;
+    int64_t cart_skus; /* SKUs in the cart, when only that was read (FF_CUST_CART_SIZE) */
     ff_visit_t *visits;
     size_t nvisits, capvisits;
     ff_consent_state_t consent[4]; /* by ff_consent_channel_t */

@@ -106,6 +106,8 @@ void ff_customer_read_fields(ff_ent_t *e, ff_customer_read_t *rd, unsigned parts
         rd->cart_cmd = rd->cart_skus
                            ? hmget(e, ff_ent_key(e, "cart"), rd->cart_skus, rd->ncart_skus)
                            : hgetall(e, ff_ent_key(e, "cart"));
+    if (parts & FF_CUST_CART_SIZE)
+        rd->cart_size_cmd = ff_rpipe_cmd(ff_ent_pipe(e), "HLEN", ff_ent_key(e, "cart"), NULL);
     if (parts & FF_CUST_BOUGHT)
         rd->bought_cmd = hgetall(e, ff_ent_key(e, "bought"));
     if (parts & FF_CUST_VISITS)
@@ -284,6 +286,11 @@ void ff_customer_parse(ff_ent_t *e, const ff_customer_read_t *rd, ff_customer_t 
         each_value(ff_ent_reply(e, rd->cart_cmd), rd->cart_skus, rd->ncart_skus, on_cart, cx);
     else if (rd->parts & FF_CUST_CART)
         each_pair(ff_ent_reply(e, rd->cart_cmd), on_cart, cx);
+    if (rd->parts & FF_CUST_CART_SIZE) {
+        const redisReply *r = ff_ent_reply(e, rd->cart_size_cmd);
+        if (r && r->type == REDIS_REPLY_INTEGER)
+            c->cart_skus = r->integer;
+    }
     if (rd->parts & FF_CUST_BOUGHT)
         each_pair(ff_ent_reply(e, rd->bought_cmd), on_bought, cx);
     if (rd->parts & FF_CUST_VISITS)

@@ -14,6 +14,7 @@ enum {
     FF_CUST_CONSENT = 1 << 4,
     FF_CUST_OFFERS = 1 << 5, /* with the conversions */
     FF_CUST_PROFILE = 1 << 6,
+    FF_CUST_CART_SIZE = 1 << 7, /* how many SKUs the cart holds, not which */
 };
 
 /* The pending reads of one customer (lives in the entity's state). */
@@ -21,7 +22,7 @@ typedef struct ff_customer_read_s {
     unsigned parts;
     int64_t day_from, day_to;
     size_t intent_cmd; /* first of day_to - day_from + 1 commands */
-    size_t cart_cmd, bought_cmd, visits_cmd, consent_cmd, offers_cmd, conv_cmd, profile_cmd;
+    size_t cart_cmd, cart_size_cmd, bought_cmd, visits_cmd, consent_cmd, offers_cmd, conv_cmd, profile_cmd;
     /* When set, only these fields of each intent bucket were read. */
     const char *const *intent_fields;
     size_t nintent_fields;

@@ -60,7 +60,7 @@ static void geo_read(void *proc, ff_ent_t *e)
     geo_t *geo = proc;
     geo_ent_t *ge = e->state;
     ff_customer_read(e, &ge->rd,
-                     FF_CUST_INTENT | FF_CUST_CART | FF_CUST_BOUGHT | FF_CUST_VISITS |
+                     FF_CUST_INTENT | FF_CUST_CART_SIZE | FF_CUST_BOUGHT | FF_CUST_VISITS |
                          FF_CUST_CONSENT | FF_CUST_OFFERS | FF_CUST_PROFILE,
                      ff_clock_state_ms(), geo->rules.intent.window_ms);
 }

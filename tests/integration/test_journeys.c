@@ -403,13 +403,18 @@ static const char *cart_of(const char *cust)
 }
 
 /* footfall-web and footfall-pos read only the cart fields their events
- * touch: what they write must still add up across batches. */
+ * touch: what they write must still add up across batches. footfall-geofence
+ * reads only the cart's size: a customer with something in the cart gets a
+ * staff heads-up, one with an empty cart does not. */
 Test(journeys, a_cart_follows_adds_removes_and_purchases_across_batches)
 {
     const char *c = customer("cart", false);
+    json_t **v;
+    size_t cnt;
     ff_env_start(&env, 1, NULL);
     ff_env_proc(&env, "web", proc_env);
     ff_env_proc(&env, "pos", proc_env);
+    ff_env_proc(&env, "geofence", proc_env);
 
     web(c, FF_WEB_ADD_TO_CART, "K1", "shoes", NOW - 10 * MIN);
     web(c, FF_WEB_ADD_TO_CART, "K1", "shoes", NOW - 9 * MIN);
@@ -420,6 +425,9 @@ Test(journeys, a_cart_follows_adds_removes_and_purchases_across_batches)
     ff_env_flush(&env);
     caught_up("footfall-web", "web.events", NULL);
     cr_assert_str_eq(cart_of(c), "K1=2 K4=1 ");
+    enter(c, "S1", NOW - 6 * MIN); /* 0: STORE_ASSIST, for the cart */
+    ff_env_flush(&env);
+    caught_up("footfall-geofence", "geofence.events", NULL);
 
     /* A later batch starts from what Redis holds. */
     web(c, FF_WEB_ADD_TO_CART, "K1", "shoes", NOW - 5 * MIN);
@@ -438,6 +446,15 @@ Test(journeys, a_cart_follows_adds_removes_and_purchases_across_batches)
     ff_env_flush(&env);
     caught_up("footfall-pos", "pos.events", NULL);
     cr_assert_str_eq(cart_of(c), "");
+    enter(c, "S2", NOW - MIN); /* 1: an empty cart, no heads-up */
+    ff_env_flush(&env);
+    caught_up("footfall-geofence", "geofence.events", NULL);
+
+    cnt = read_json("triggers.store-assist", &v);
+    cr_assert_eq(cnt, 1, "one heads-up: the cart held something at the first visit only");
+    cr_assert_str_eq(s(v[0], "trigger_id"), "geofence.events:0:0:STORE_ASSIST");
+    cr_assert_str_eq(s(v[0], "store_id"), "S1");
+    free_json(v, cnt);
 }
 
 Test(journeys, every_rule_and_guardrail_through_the_real_processors)
