@@ -43,29 +43,76 @@ pid_t ff_spawn(const char *const argv[], const char *const env[], const char *lo
     return ff_spawn_on(argv, env, log_path, 0);
 }
 
+char **ff_env_with(const char *const env[])
+{
+    size_t nenv = 0, nextra = 0, n = 0;
+    char **out;
+    while (environ[nenv])
+        nenv++;
+    while (env && env[nextra])
+        nextra++;
+    out = ff_malloc((nenv + nextra + 1) * sizeof(char *));
+    for (size_t i = 0; i < nenv; i++)
+        out[n++] = environ[i];
+    for (size_t i = 0; i < nextra; i++) {
+        const char *eq = strchr(env[i], '=');
+        size_t name = eq ? (size_t)(eq - env[i]) + 1 : strlen(env[i]), k;
+        for (k = 0; k < n && strncmp(out[k], env[i], name); k++)
+            ;
+        out[k] = (char *)env[i];
+        if (k == n)
+            n++;
+    }
+    out[n] = NULL;
+    return out;
+}
+
+/* Two strings and a newline to stderr, with nothing but write(2): all a
+ * forked child may use before it execs. */
+static void child_say(const char *a, const char *b)
+{
+    ssize_t w = write(STDERR_FILENO, a, strlen(a));
+    w += write(STDERR_FILENO, b, strlen(b));
+    w += write(STDERR_FILENO, "\n", 1);
+    (void)w;
+}
+
+int ff_child_output(const char *path, int fd)
+{
+    int f = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (f < 0)
+        return -1;
+    if (f != fd) {
+        dup2(f, fd);
+        close(f);
+    }
+    return 0;
+}
+
 pid_t ff_spawn_on(const char *const argv[], const char *const env[], const char *log_path,
                   unsigned long cpus)
 {
     pid_t parent = getpid();
+    /* Everything the child needs is made before the fork: the parent may
+     * have threads (librdkafka's, in a test), and a child that allocates
+     * (putenv does) can block for good on a lock one of them held at the
+     * fork. That left a processor that never started, about once in a few
+     * hundred spawns under ASan. Between fork and exec only
+     * async-signal-safe calls. */
+    char **envp = ff_env_with(env);
     pid_t pid = fork();
-    if (pid < 0)
+    if (pid < 0) {
+        free(envp);
         return -1;
+    }
     if (pid == 0) {
         /* The child must not outlive a test or demo that crashed. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent)
             _exit(127);
         setpgid(0, 0);
-        for (int i = 0; env && env[i]; i++)
-            putenv((char *)env[i]); /* the child's own copy of the environment */
-        if (log_path) {
-            int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-            if (fd >= 0) {
-                dup2(fd, STDOUT_FILENO);
-                dup2(fd, STDERR_FILENO);
-                close(fd);
-            }
-        }
+        if (log_path && ff_child_output(log_path, STDOUT_FILENO) == 0)
+            dup2(STDOUT_FILENO, STDERR_FILENO);
         if (cpus) {
             /* As taskset would: every thread the program starts inherits it. */
             cpu_set_t set;
@@ -74,14 +121,15 @@ pid_t ff_spawn_on(const char *const argv[], const char *const env[], const char 
                 if (cpus & (1UL << c))
                     CPU_SET(c, &set);
             if (sched_setaffinity(0, sizeof set, &set) == -1)
-                fprintf(stderr, "cannot pin to CPUs %#lx: %s\n", cpus, strerror(errno));
+                child_say("cannot pin to the CPUs asked for: ", argv[0]);
         }
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
-        execv(argv[0], (char *const *)argv);
-        fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+        execve(argv[0], (char *const *)argv, envp);
+        child_say("cannot run ", argv[0]);
         _exit(127);
     }
+    free(envp);
     return pid;
 }
 

@@ -45,6 +45,13 @@ pid_t ff_spawn(const char *const argv[], const char *const env[], const char *lo
 /* The same, pinned to the CPUs of the mask `cpus` (bit n: CPU n; 0: any). */
 pid_t ff_spawn_on(const char *const argv[], const char *const env[], const char *log_path,
                   unsigned long cpus);
+/* environ with the "K=V" entries of env set (a later one wins), in one
+ * array (free() it; the strings stay the caller's and environ's): made
+ * before a fork, for execve. */
+char **ff_env_with(const char *const env[]);
+/* In a forked child: fd (STDOUT_FILENO, …) appends to path. Only
+ * async-signal-safe calls. 0, or -1 if path cannot be opened. */
+int ff_child_output(const char *path, int fd);
 /* Sends sig, waits up to timeout_ms, then SIGKILLs. Returns the exit status
  * (WEXITSTATUS), 128+signal if killed by one, -1 if it was not a child. */
 int ff_reap(pid_t pid, int sig, int timeout_ms);

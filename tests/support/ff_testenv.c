@@ -550,17 +550,17 @@ int ff_run(const char *const argv[], const char *const env[], char **out, char *
     cr_assert_not_null(mkdtemp(dir));
     snprintf(opath, sizeof opath, "%s/out", dir);
     snprintf(epath, sizeof epath, "%s/err", dir);
+    /* As ff_spawn: nothing but async-signal-safe calls in the child. */
+    char **envp = ff_env_with(env);
     pid = fork();
     cr_assert_geq(pid, 0);
     if (pid == 0) {
-        FILE *o = freopen(opath, "w", stdout), *e = freopen(epath, "w", stderr);
-        (void)o;
-        (void)e;
-        for (int i = 0; env && env[i]; i++)
-            putenv((char *)env[i]);
-        execv(argv[0], (char *const *)argv);
+        ff_child_output(opath, STDOUT_FILENO);
+        ff_child_output(epath, STDERR_FILENO);
+        execve(argv[0], (char *const *)argv, envp);
         _exit(127);
     }
+    free(envp);
     status = ff_reap(pid, 0, 60000);
     if (out)
         *out = slurp(opath);

@@ -145,3 +145,32 @@ Test(cli, gen_and_tail_through_the_embedded_broker, .timeout = 90)
     free(err);
     ff_env_stop(&env);
 }
+
+/* A child gets the parent's environment with the given entries set, a
+ * later entry winning, all made before the fork (ff_spawn). */
+Test(cli, a_spawned_program_sees_the_environment_it_was_given)
+{
+    const char *extra[] = {"FF_T_NEW=1", "HOME=/elsewhere", "FF_T_NEW=2", NULL};
+    char **envp = ff_env_with(extra);
+    size_t home = 0, fresh = 0, path = 0;
+    for (size_t i = 0; envp[i]; i++) {
+        home += !strncmp(envp[i], "HOME=", 5);
+        fresh += !strncmp(envp[i], "FF_T_NEW=", 9);
+        path += !strncmp(envp[i], "PATH=", 5);
+        if (!strncmp(envp[i], "HOME=", 5))
+            cr_assert_str_eq(envp[i], "HOME=/elsewhere");
+        if (!strncmp(envp[i], "FF_T_NEW=", 9))
+            cr_assert_str_eq(envp[i], "FF_T_NEW=2");
+    }
+    free(envp);
+    cr_assert_eq(home, 1, "HOME replaced, not doubled");
+    cr_assert_eq(fresh, 1, "the later FF_T_NEW wins");
+    cr_assert_eq(path, getenv("PATH") ? 1 : 0, "the rest of the environment is kept");
+
+    char *out, *err;
+    const char *argv[] = {"/bin/sh", "-c", "echo \"$FF_T_NEW $HOME\"", NULL};
+    cr_assert_eq(ff_run(argv, extra, &out, &err), 0, "%s", err);
+    cr_assert_str_eq(out, "2 /elsewhere\n");
+    free(out);
+    free(err);
+}
