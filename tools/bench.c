@@ -29,6 +29,7 @@
 #include "ff_codec.h"
 #include "ff_kafka.h"
 #include "ff_log.h"
+#include "ff_redis.h"
 #include "gen.h"
 #include "scenario.h"
 #include "stack.h"
@@ -1309,45 +1310,37 @@ static void pin_self(unsigned long cpus)
  * this the latency run after a 10M-record memory run read no output at
  * all, and part of every measured run was replays of the warm-up's
  * offsets. */
+static void queue_unlink(void *pipe, const char *key)
+{
+    ff_rpipe_cmd(pipe, "UNLINK", key, NULL);
+}
+
 static int forget_offsets(const ff_stack_t *st, const char *prefix)
 {
     static const char *const suffixes[] = {"applied", "out"};
-    redisContext *c = redisConnect("127.0.0.1", st->redis_port);
+    char url[64], errstr[256];
+    ff_redis_t *r;
+    ff_rpipe_t p;
     int rc = 0;
-    if (!c || c->err) {
-        fprintf(stderr, "footfall bench: redis: %s\n", c ? c->errstr : "cannot connect");
-        if (c)
-            redisFree(c);
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d", st->redis_port);
+    if (!(r = ff_redis_new(url, 0, 30000, errstr, sizeof errstr))) {
+        fprintf(stderr, "footfall bench: redis: %s\n", errstr);
         return -1;
     }
+    ff_rpipe_init(&p);
     for (size_t i = 0; i < FF_ARRAY_LEN(suffixes) && rc == 0; i++) {
-        char cursor[32] = "0", pattern[200];
+        char pattern[200];
         snprintf(pattern, sizeof pattern, "%s:*:%s", prefix, suffixes[i]);
-        do {
-            redisReply *r = redisCommand(c, "SCAN %s MATCH %s COUNT 1000", cursor, pattern);
-            size_t n = 0;
-            if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-                rc = -1;
-                if (r)
-                    freeReplyObject(r);
-                break;
-            }
-            snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
-            for (size_t k = 0; k < r->element[1]->elements; k++, n++)
-                redisAppendCommand(c, "UNLINK %s", r->element[1]->element[k]->str);
-            freeReplyObject(r);
-            for (; n > 0 && rc == 0; n--) {
-                void *u = NULL;
-                if (redisGetReply(c, &u) != REDIS_OK)
-                    rc = -1;
-                if (u)
-                    freeReplyObject(u);
-            }
-        } while (rc == 0 && strcmp(cursor, "0"));
+        ff_rpipe_reset(&p);
+        rc = ff_redis_scan(r, pattern, queue_unlink, &p, errstr, sizeof errstr);
+        if (rc == 0 && ff_rpipe_count(&p) > 0)
+            rc = ff_redis_exec(r, &p, errstr, sizeof errstr);
     }
     if (rc == -1)
-        fprintf(stderr, "footfall bench: could not clear the offsets of the last broker in redis\n");
-    redisFree(c);
+        fprintf(stderr, "footfall bench: could not clear the offsets of the last broker in redis: "
+                        "%s\n", errstr);
+    ff_rpipe_term(&p);
+    ff_redis_destroy(r);
     return rc;
 }
 
