@@ -5,13 +5,15 @@
  *                           v:<sku> views, a:<sku> cart adds, c:<category> views,
  *                           k:<sku> the SKU's category
  *   <p>:{c:C}:cart          hash sku -> quantity
- *   <p>:{c:C}:bought        hash sku -> time of the last purchase (pruned past purchase.window)
+ *   <p>:{c:C}:bought        hash sku -> time of the last purchase (pruned past purchase.window,
+ *                           once a day)
  *   <p>:{c:C}:visits        hash n:<store> visits, t:<store> last visit, h:<store> last heads-up
  *   <p>:{c:C}:consent       hash PUSH|EMAIL|SMS|ALL -> "<STATUS> <ts>"
  *   <p>:{c:C}:offers        hash o:<trigger_id> -> an offer, ver -> version (guards caps),
  *                           invite -> time of the last INVITE
  *   <p>:{c:C}:conv          hash <offer trigger_id> -> "<transaction id> <ts>"
- *   <p>:{c:C}:profile       hash spend (cents), purchases
+ *   <p>:{c:C}:profile       hash spend (cents), purchases, pruned (the UTC day bought
+ *                           was last pruned: once a day, by the server)
  * and per SKU, the online demand index <p>:{k:<sku>}:demand:<day> (HyperLogLog). */
 #ifndef FF_CUSTOMER_H
 #define FF_CUSTOMER_H
@@ -95,6 +97,7 @@ typedef struct ff_customer_s {
     int64_t last_invite; /* 0: never */
     int64_t spend;
     int64_t purchases;
+    int64_t bought_pruned; /* UTC day bought was last pruned (0: never) */
     ff_arena_t *arena; /* where the arrays and strings live */
 } ff_customer_t;
 

@@ -36,6 +36,13 @@ static size_t hmget(ff_ent_t *e, const char *key, const char *const *fields, siz
     return ff_rpipe_end(p);
 }
 
+/* A customer's hash: the fields named, or all of it when fields is NULL. */
+static size_t read_hash(ff_ent_t *e, const char *suffix, const char *const *fields, size_t n)
+{
+    const char *key = ff_ent_key(e, suffix);
+    return fields ? hmget(e, key, fields, n) : hgetall(e, key);
+}
+
 void ff_customer_fields_add(ff_arena_t *arena, const char **fields, size_t *n, char kind, const char *name)
 {
     size_t len = strlen(name), at = kind ? 2 : 0;
@@ -69,10 +76,18 @@ void ff_customer_read_fields(ff_ent_t *e, ff_customer_read_t *rd, unsigned parts
     rd->nintent_fields = nintent_fields;
     rd->cart_skus = only ? only->cart : NULL;
     rd->ncart_skus = rd->cart_skus ? only->ncart : 0;
+    rd->bought_skus = only ? only->bought : NULL;
+    rd->nbought_skus = rd->bought_skus ? only->nbought : 0;
     if (intent_fields && !nintent_fields)
         parts &= ~(unsigned)FF_CUST_INTENT; /* nothing to read: no counts */
     if (rd->cart_skus && !rd->ncart_skus)
         parts &= ~(unsigned)FF_CUST_CART;
+    if (rd->bought_skus && !rd->nbought_skus)
+        parts &= ~(unsigned)FF_CUST_BOUGHT;
+    rd->visit_fields = only ? only->visits : NULL;
+    rd->nvisit_fields = rd->visit_fields ? only->nvisits : 0;
+    if (rd->visit_fields && !rd->nvisit_fields)
+        parts &= ~(unsigned)FF_CUST_VISITS;
     if (parts & FF_CUST_INTENT) {
         int64_t ndays = (intent_window_ms + FF_DAY_MS - 1) / FF_DAY_MS;
         /* Buckets a decision can still count, and the day after (events up
@@ -103,15 +118,13 @@ void ff_customer_read_fields(ff_ent_t *e, ff_customer_read_t *rd, unsigned parts
         }
     }
     if (parts & FF_CUST_CART)
-        rd->cart_cmd = rd->cart_skus
-                           ? hmget(e, ff_ent_key(e, "cart"), rd->cart_skus, rd->ncart_skus)
-                           : hgetall(e, ff_ent_key(e, "cart"));
+        rd->cart_cmd = read_hash(e, "cart", rd->cart_skus, rd->ncart_skus);
     if (parts & FF_CUST_CART_SIZE)
         rd->cart_size_cmd = ff_rpipe_cmd(ff_ent_pipe(e), "HLEN", ff_ent_key(e, "cart"), NULL);
     if (parts & FF_CUST_BOUGHT)
-        rd->bought_cmd = hgetall(e, ff_ent_key(e, "bought"));
+        rd->bought_cmd = read_hash(e, "bought", rd->bought_skus, rd->nbought_skus);
     if (parts & FF_CUST_VISITS)
-        rd->visits_cmd = hgetall(e, ff_ent_key(e, "visits"));
+        rd->visits_cmd = read_hash(e, "visits", rd->visit_fields, rd->nvisit_fields);
     if (parts & FF_CUST_CONSENT)
         rd->consent_cmd = hgetall(e, ff_ent_key(e, "consent"));
     if (parts & FF_CUST_OFFERS) {
@@ -147,6 +160,16 @@ static void each_value(const redisReply *r, const char *const *fields, size_t n,
     for (size_t i = 0; i < r->elements && i < n; i++)
         if (r->element[i]->type == REDIS_REPLY_STRING)
             fn(ctx, fields[i], r->element[i]->str);
+}
+
+/* The reply of read_hash, whichever way it read. */
+static void each_field(const redisReply *r, const char *const *fields, size_t n,
+                       void (*fn)(parse_ctx_t *, const char *, const char *), parse_ctx_t *ctx)
+{
+    if (fields)
+        each_value(r, fields, n, fn, ctx);
+    else
+        each_pair(r, fn, ctx);
 }
 
 static int64_t num(const char *s)
@@ -264,6 +287,8 @@ static void on_profile(parse_ctx_t *ctx, const char *f, const char *v)
         c->spend = num(v);
     else if (!strcmp(f, "purchases"))
         c->purchases = num(v);
+    else if (!strcmp(f, "pruned"))
+        c->bought_pruned = num(v);
 }
 
 void ff_customer_parse(ff_ent_t *e, const ff_customer_read_t *rd, ff_customer_t *c)
@@ -282,19 +307,19 @@ void ff_customer_parse(ff_ent_t *e, const ff_customer_read_t *rd, ff_customer_t 
             each_pair(ff_ent_reply(e, rd->intent_cmd + (size_t)(d - rd->day_from)), on_intent, cx);
         }
     }
-    if ((rd->parts & FF_CUST_CART) && rd->cart_skus)
-        each_value(ff_ent_reply(e, rd->cart_cmd), rd->cart_skus, rd->ncart_skus, on_cart, cx);
-    else if (rd->parts & FF_CUST_CART)
-        each_pair(ff_ent_reply(e, rd->cart_cmd), on_cart, cx);
+    if (rd->parts & FF_CUST_CART)
+        each_field(ff_ent_reply(e, rd->cart_cmd), rd->cart_skus, rd->ncart_skus, on_cart, cx);
     if (rd->parts & FF_CUST_CART_SIZE) {
         const redisReply *r = ff_ent_reply(e, rd->cart_size_cmd);
         if (r && r->type == REDIS_REPLY_INTEGER)
             c->cart_skus = r->integer;
     }
     if (rd->parts & FF_CUST_BOUGHT)
-        each_pair(ff_ent_reply(e, rd->bought_cmd), on_bought, cx);
+        each_field(ff_ent_reply(e, rd->bought_cmd), rd->bought_skus, rd->nbought_skus, on_bought,
+                   cx);
     if (rd->parts & FF_CUST_VISITS)
-        each_pair(ff_ent_reply(e, rd->visits_cmd), on_visit, cx);
+        each_field(ff_ent_reply(e, rd->visits_cmd), rd->visit_fields, rd->nvisit_fields, on_visit,
+                   cx);
     if (rd->parts & FF_CUST_CONSENT)
         each_pair(ff_ent_reply(e, rd->consent_cmd), on_consent, cx);
     if (rd->parts & FF_CUST_OFFERS) {
@@ -405,16 +430,23 @@ void ff_cust_bought(ff_ent_t *e, ff_customer_t *c, const ff_customer_ttl_t *ttl,
 {
     const char *key = ff_ent_key(e, "bought");
     ff_tsval_t *v = ff_customer_tsval(c, &c->bought, &c->nbought, &c->capbought, sku, true);
+    int64_t today = ff_day_of_ms(state_now);
     if (ts > v->ts) {
         v->ts = ts;
         ff_ent_hset(e, key, sku, fmt_i64(e, ts));
     }
-    /* Purchases that left the window are forgotten here, not by a recount. */
-    for (size_t i = 0; i < c->nbought; i++) {
-        if (c->bought[i].ts && c->bought[i].ts <= state_now - ttl->purchase_ms) {
-            ff_ent_hdel(e, key, c->bought[i].key);
-            c->bought[i].ts = 0;
-        }
+    /* Purchases that left the window are forgotten here, not by a recount;
+     * once a day is enough, since a decision checks a purchase's time
+     * anyway (ff_customer_bought_recently): the server does it, and a
+     * customer with thousands of purchases is not read whole. */
+    if (c->bought_pruned != today) {
+        int64_t max = state_now - ttl->purchase_ms;
+        ff_ent_hprune(e, key, max);
+        for (size_t i = 0; i < c->nbought; i++)
+            if (c->bought[i].ts && c->bought[i].ts <= max)
+                c->bought[i].ts = 0;
+        ff_ent_hset(e, ff_ent_key(e, "profile"), "pruned", fmt_i64(e, today));
+        c->bought_pruned = today;
     }
     ff_ent_pexpire(e, key, ttl->purchase_ms + FF_DAY_MS);
 }

@@ -26,9 +26,14 @@ typedef struct ff_customer_read_s {
     /* When set, only these fields of each intent bucket were read. */
     const char *const *intent_fields;
     size_t nintent_fields;
-    /* When set, only these SKUs of the cart were read. */
+    /* When set, only these SKUs of the cart, and of the purchases, were read. */
     const char *const *cart_skus;
     size_t ncart_skus;
+    const char *const *bought_skus;
+    size_t nbought_skus;
+    /* When set, only these fields of the visits were read. */
+    const char *const *visit_fields;
+    size_t nvisit_fields;
 } ff_customer_read_t;
 
 /* Which fields to read, for a processor that needs a few values of a
@@ -40,6 +45,10 @@ typedef struct ff_customer_fields_s {
     size_t nintent;
     const char *const *cart; /* SKUs */
     size_t ncart;
+    const char *const *bought; /* SKUs */
+    size_t nbought;
+    const char *const *visits; /* "n:S1", "t:S1", "h:S1", … */
+    size_t nvisits;
 } ff_customer_fields_t;
 
 /* Windows the writes need for their TTLs, from the settings. */
@@ -78,6 +87,9 @@ void ff_cust_sku_category(ff_ent_t *e, ff_customer_t *c, int64_t day, const char
 void ff_cust_cart(ff_ent_t *e, ff_customer_t *c, const char *sku, int64_t delta);
 /* Forgets a SKU from the cart (bought). */
 void ff_cust_cart_clear(ff_ent_t *e, ff_customer_t *c, const char *sku);
+/* Records a purchase. Purchases that left purchase.window are pruned by
+ * the server once a day per customer (c->bought_pruned, read with
+ * FF_CUST_PROFILE), so the hash need not be read whole. */
 void ff_cust_bought(ff_ent_t *e, ff_customer_t *c, const ff_customer_ttl_t *ttl,
                     const char *sku, int64_t ts, int64_t state_now);
 void ff_cust_visit(ff_ent_t *e, ff_customer_t *c, const ff_customer_ttl_t *ttl,

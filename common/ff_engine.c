@@ -272,6 +272,14 @@ void ff_ent_hincrby_z(ff_ent_t *e, const char *key, const char *field, int64_t b
     ff_ent_op(e, "HINCRBYZ", key, 2, args, NULL);
 }
 
+void ff_ent_hprune(ff_ent_t *e, const char *key, int64_t max)
+{
+    char num[24];
+    const char *args[1] = {num};
+    num[ff_fmt_i64(num, max)] = '\0';
+    ff_ent_op(e, "HPRUNE", key, 1, args, NULL);
+}
+
 void ff_ent_hdel(ff_ent_t *e, const char *key, const char *field)
 {
     const char *args[1] = {field};

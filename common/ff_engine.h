@@ -165,6 +165,10 @@ void ff_ent_hincrby(ff_ent_t *e, const char *key, const char *field, int64_t by)
  * looks the same however the increments were batched. */
 void ff_ent_hincrby_z(ff_ent_t *e, const char *key, const char *field, int64_t by);
 void ff_ent_hdel(ff_ent_t *e, const char *key, const char *field);
+/* Deletes the fields of a hash whose value, a number, is at most max: the
+ * server reads the hash, so a large one is pruned without a client reading
+ * it whole. */
+void ff_ent_hprune(ff_ent_t *e, const char *key, int64_t max);
 void ff_ent_del(ff_ent_t *e, const char *key);
 void ff_ent_pexpire(ff_ent_t *e, const char *key, int64_t ms);
 /* Only write if the hash field still holds `expected` (NULL: still absent). */

@@ -16,7 +16,8 @@
 --       applied, committed floor (outcomes below it are pruned)
 --       nguard, then per guard: key index, hash field, expected ('' = absent)
 --       nops, then per op: command, key index, nargs, args… (HINCRBYZ: HINCRBY
---       that removes a field reaching 0, so "0" and "absent" are one state)
+--       that removes a field reaching 0, so "0" and "absent" are one state;
+--       HPRUNE max: deletes the fields whose value, a number, is at most max)
 --       nout, then per outcome: field, blob
 --       outcome ttl (ms)
 -- Returns {1} when applied, or {0, what, field, current} when a guard failed.
@@ -97,6 +98,15 @@ for _ = 1, nops do
     if redis.call('HINCRBY', KEYS[k], args[1], args[2]) == 0 then
       redis.call('HDEL', KEYS[k], args[1])
     end
+  elseif cmd == 'HPRUNE' then
+    local max, all, old = tonumber(args[1]), redis.call('HGETALL', KEYS[k]), {}
+    for f = 1, #all, 2 do
+      local v = tonumber(all[f + 1])
+      if v and v <= max then
+        old[#old + 1] = all[f]
+      end
+    end
+    sliced('HDEL', KEYS[k], old, 1000)
   else
     redis.call(cmd, KEYS[k], unpack(args))
   end

@@ -1,10 +1,10 @@
 /* geofence_proc: footfall-geofence: store visits and consent in; NEARBY offers and staff heads-ups out.
  *
- * Per batch and customer: one round reads the customer; visits that may earn
- * an offer or a heads-up ask the store's shelves for the candidates' stock
- * (a second round, read-only, on the store's slot); then every event is
- * applied in order (consent, visits, decisions) and written by one guarded
- * script. */
+ * Per batch and customer: one round reads the customer (of its visits, only
+ * the batch's stores); visits that may earn an offer or a heads-up ask the
+ * store's shelves for the candidates' stock (a second round, read-only, on
+ * the store's slot); then every event is applied in order (consent, visits,
+ * decisions) and written by one guarded script. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,10 +59,27 @@ static void geo_read(void *proc, ff_ent_t *e)
 {
     geo_t *geo = proc;
     geo_ent_t *ge = e->state;
-    ff_customer_read(e, &ge->rd,
-                     FF_CUST_INTENT | FF_CUST_CART_SIZE | FF_CUST_BOUGHT | FF_CUST_VISITS |
-                         FF_CUST_CONSENT | FF_CUST_OFFERS | FF_CUST_PROFILE,
-                     ff_clock_state_ms(), geo->rules.intent.window_ms);
+    ff_customer_fields_t only = {0};
+    const char **visits;
+    size_t nev = 0;
+    /* Of the visits, only those of the stores in this batch: a regular's
+     * hash holds every store they went to. */
+    FF_ENT_FOREACH(e, ev)
+        nev++;
+    visits = ff_arena_alloc(e->arena, 3 * nev * sizeof(*visits) + 1);
+    FF_ENT_FOREACH(e, ev) {
+        const ff_geofence_event_t *g = ev->rec;
+        if (ev->input != INPUT_GEOFENCE)
+            continue;
+        ff_customer_fields_add(e->arena, visits, &only.nvisits, 'n', g->store_id);
+        ff_customer_fields_add(e->arena, visits, &only.nvisits, 't', g->store_id);
+        ff_customer_fields_add(e->arena, visits, &only.nvisits, 'h', g->store_id);
+    }
+    only.visits = visits;
+    ff_customer_read_fields(e, &ge->rd,
+                            FF_CUST_INTENT | FF_CUST_CART_SIZE | FF_CUST_BOUGHT | FF_CUST_VISITS |
+                                FF_CUST_CONSENT | FF_CUST_OFFERS | FF_CUST_PROFILE,
+                            ff_clock_state_ms(), geo->rules.intent.window_ms, &only);
 }
 
 static void add_key(const char **keys, size_t *n, const char *key)

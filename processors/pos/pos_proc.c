@@ -1,10 +1,10 @@
 /* pos_proc: footfall-pos: purchases in; conversions of outstanding offers out, intent and spend kept true.
  *
  * Per batch and customer: one round reads the customer's offers (with their
- * conversions), cart, purchases and profile; each purchase converts what it
- * matches (each offer at most once), records what was bought (so it is not
- * offered again), clears it from the cart and adds to lifetime spend; one
- * guarded script writes it all. Anonymous sales change no customer. */
+ * conversions), profile, and the cart and purchases of the SKUs bought; each
+ * purchase converts what it matches (each offer at most once), records what
+ * was bought (so it is not offered again), clears it from the cart and adds
+ * to lifetime spend; one guarded script writes it all. Anonymous sales change no customer. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +55,8 @@ static void pos_read(void *proc, ff_ent_t *e)
             ff_customer_fields_add(e->arena, skus, &only.ncart, 0, tx->lines[i].sku);
     }
     only.cart = skus;
+    only.bought = skus; /* and of the purchases, only what these record */
+    only.nbought = only.ncart;
     ff_customer_read_fields(e, &pe->rd,
                             FF_CUST_OFFERS | FF_CUST_CART | FF_CUST_BOUGHT | FF_CUST_PROFILE,
                             ff_clock_state_ms(), pos->ttl.intent_ms, &only);

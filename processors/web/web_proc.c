@@ -1,10 +1,12 @@
 /* web_proc: footfall-web: clickstream into rolling intent, carts and online demand; INVITE offers.
  *
- * Per batch and customer: one round reads the customer (the intent counts its
- * events need, cart, visits, consent, offers); events update intent in order, and those that
- * push a category over its threshold ask for the preferred store's stock of
- * it (a second round, only then); the INVITE decisions are made in order and
- * everything is written by one guarded script. */
+ * Per batch and customer: one round reads the customer (the intent counts and
+ * cart SKUs its events need, consent, offers); events update intent in order,
+ * and when one pushes a category over its threshold, a second round reads
+ * the customer's visits (for the preferred store: most customers never cross
+ * one, and a regular's visits hold hundreds of fields) and a third the
+ * preferred store's stock of the category; the INVITE decisions are made in
+ * order and everything is written by one guarded script. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +29,7 @@ typedef struct crossing_s {
 } crossing_t;
 
 typedef struct web_ent_s {
-    ff_customer_read_t rd;
+    ff_customer_read_t rd, visits_rd;
     ff_customer_t c;
     crossing_t *crossings, **tail;
 } web_ent_t;
@@ -73,8 +75,7 @@ static void web_read(void *proc, ff_ent_t *e)
     only.intent = fields;
     only.cart = skus;
     ff_customer_read_fields(e, &we->rd,
-                            FF_CUST_INTENT | FF_CUST_CART | FF_CUST_VISITS | FF_CUST_CONSENT |
-                                FF_CUST_OFFERS,
+                            FF_CUST_INTENT | FF_CUST_CART | FF_CUST_CONSENT | FF_CUST_OFFERS,
                             ff_clock_state_ms(), web->rules.intent.window_ms, &only);
 }
 
@@ -112,26 +113,42 @@ static void apply_events(web_t *web, ff_ent_t *e, web_ent_t *we)
         after = ff_intent_count(&we->c, &web->rules.intent, 'c', w->category, w->ts);
         if (!web_category_crossed(before, after, &web->rules))
             continue;
-        const char *store =
-            ff_customer_preferred_store(&we->c, w->ts, web->rules.visit_window_ms);
-        if (!store) {
-            ff_debug("web.invite", "%s: category intent for %s but no preferred store",
-                     w->customer_id, w->category);
-            continue;
-        }
         crossing_t *x = ff_arena_alloc(e->arena, sizeof(*x));
-        x->next = NULL;
+        memset(x, 0, sizeof(*x));
         x->ev = ev;
         x->category = w->category;
-        x->store = store;
         x->views = after;
-        x->stock_cmd = ff_stock_read(e, store, "catstock", &x->category, 1);
         *we->tail = x;
         we->tail = &x->next;
     }
 }
 
-/* Round 1: the INVITE decisions, in order, with the stock known. */
+/* Round 1: with the visits read, each crossing's preferred store, and a
+ * read of its stock of the category. Crossings without one are dropped.
+ * Returns whether any stock is read. */
+static bool preferred_stores(web_t *web, ff_ent_t *e, web_ent_t *we)
+{
+    crossing_t **link = &we->crossings;
+    bool reads = false;
+    ff_customer_parse(e, &we->visits_rd, &we->c);
+    while (*link) {
+        crossing_t *x = *link;
+        const ff_web_event_t *w = x->ev->rec;
+        x->store = ff_customer_preferred_store(&we->c, w->ts, web->rules.visit_window_ms);
+        if (!x->store) {
+            ff_debug("web.invite", "%s: category intent for %s but no preferred store",
+                     w->customer_id, w->category);
+            *link = x->next;
+            continue;
+        }
+        x->stock_cmd = ff_stock_read(e, x->store, "catstock", &x->category, 1);
+        reads = true;
+        link = &x->next;
+    }
+    return reads;
+}
+
+/* Round 2: the INVITE decisions, in order, with the stock known. */
 static void invite(web_t *web, ff_ent_t *e, web_ent_t *we)
 {
     int64_t now = ff_clock_now_ms(), state_now = ff_clock_state_ms();
@@ -190,9 +207,13 @@ static ff_ent_step_t web_decide(void *proc, ff_ent_t *e, int round)
         ff_customer_parse(e, &we->rd, &we->c);
         we->tail = &we->crossings;
         apply_events(web, e, we);
-        if (we->crossings)
-            return FF_ENT_MORE;
+        if (!we->crossings)
+            return FF_ENT_DONE;
+        ff_customer_read(e, &we->visits_rd, FF_CUST_VISITS, 0, 0);
+        return FF_ENT_MORE;
     }
+    if (round == 1 && preferred_stores(web, e, we))
+        return FF_ENT_MORE;
     invite(web, e, we);
     return FF_ENT_DONE;
 }

@@ -1,6 +1,7 @@
 /* Customer journeys through the real footfall-web, -geofence, -pos and -shelf: the exact triggers and decisions. */
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -428,6 +429,11 @@ Test(journeys, a_cart_follows_adds_removes_and_purchases_across_batches)
     enter(c, "S1", NOW - 6 * MIN); /* 0: STORE_ASSIST, for the cart */
     ff_env_flush(&env);
     caught_up("footfall-geofence", "geofence.events", NULL);
+    /* In another batch: the visit's heads-up time is read back, and S1's
+     * staff were told less than assist.interval (4 h) ago. */
+    enter(c, "S1", NOW - 5 * MIN); /* 1: no second heads-up */
+    ff_env_flush(&env);
+    caught_up("footfall-geofence", "geofence.events", NULL);
 
     /* A later batch starts from what Redis holds. */
     web(c, FF_WEB_ADD_TO_CART, "K1", "shoes", NOW - 5 * MIN);
@@ -446,15 +452,80 @@ Test(journeys, a_cart_follows_adds_removes_and_purchases_across_batches)
     ff_env_flush(&env);
     caught_up("footfall-pos", "pos.events", NULL);
     cr_assert_str_eq(cart_of(c), "");
-    enter(c, "S2", NOW - MIN); /* 1: an empty cart, no heads-up */
+    enter(c, "S2", NOW - MIN); /* 2: an empty cart, no heads-up */
     ff_env_flush(&env);
     caught_up("footfall-geofence", "geofence.events", NULL);
 
     cnt = read_json("triggers.store-assist", &v);
-    cr_assert_eq(cnt, 1, "one heads-up: the cart held something at the first visit only");
+    cr_assert_eq(cnt, 1, "one heads-up: for the first visit, with something in the cart");
     cr_assert_str_eq(s(v[0], "trigger_id"), "geofence.events:0:0:STORE_ASSIST");
     cr_assert_str_eq(s(v[0], "store_id"), "S1");
     free_json(v, cnt);
+    char key[128], ts[24];
+    snprintf(key, sizeof key, "ff:{c:%s}:visits", c);
+    cr_assert_str_eq(ff_env_hget(&env, key, "n:S1"), "2");
+    snprintf(ts, sizeof ts, "%lld", (long long)(NOW - 5 * MIN));
+    cr_assert_str_eq(ff_env_hget(&env, key, "t:S1"), ts);
+    snprintf(ts, sizeof ts, "%lld", (long long)(NOW - 6 * MIN));
+    cr_assert_str_eq(ff_env_hget(&env, key, "h:S1"), ts);
+    cr_assert_str_eq(ff_env_hget(&env, key, "n:S2"), "1");
+}
+
+/* footfall-pos reads only the purchases of the SKUs its batch buys; the
+ * server forgets the ones that left purchase.window (30 d) once a day per
+ * customer, so a customer with thousands of purchases is never read whole. */
+Test(journeys, purchases_past_the_window_are_forgotten_once_a_day)
+{
+    const char *c = customer("buyer", false);
+    const char *const later_env[] = {"FOOTFALL_NOW=2026-12-24T15:00:00Z",
+                                     "FOOTFALL_BATCH_TIMEOUT=50ms", NULL};
+    const int64_t later = NOW + 31 * DAY;
+    char bought[128], profile[128], ts[24];
+    redisReply *r;
+    snprintf(bought, sizeof bought, "ff:{c:%s}:bought", c);
+    snprintf(profile, sizeof profile, "ff:{c:%s}:profile", c);
+    ff_env_start(&env, 1, NULL);
+    int first = ff_env_proc(&env, "pos", proc_env);
+
+    buy(c, "S1", "K1", "shoes", 1000, NULL, NOW - 3 * MIN);
+    buy(c, "S1", "K2", "toys", 1000, NULL, NOW - 2 * MIN);
+    ff_env_flush(&env);
+    caught_up("footfall-pos", "pos.events", NULL);
+    snprintf(ts, sizeof ts, "%lld", (long long)(NOW - 3 * MIN));
+    cr_assert_str_eq(ff_env_hget(&env, bought, "K1"), ts);
+    snprintf(ts, sizeof ts, "%lld", (long long)(NOW - 2 * MIN));
+    cr_assert_str_eq(ff_env_hget(&env, bought, "K2"), ts);
+    snprintf(ts, sizeof ts, "%lld", (long long)ff_day_of_ms(NOW));
+    cr_assert_str_eq(ff_env_hget(&env, profile, "pruned"), ts);
+
+    /* The same day, no second pruning: not even of a purchase (planted
+     * here) that is long out of the window. */
+    freeReplyObject(ff_env_redis(&env, "HSET %s K0 1", bought));
+    buy(c, "S1", "K2", "toys", 1000, NULL, NOW - MIN);
+    ff_env_flush(&env);
+    caught_up("footfall-pos", "pos.events", NULL);
+    cr_assert_str_eq(ff_env_hget(&env, bought, "K0"), "1");
+    snprintf(ts, sizeof ts, "%lld", (long long)(NOW - MIN));
+    cr_assert_str_eq(ff_env_hget(&env, bought, "K2"), ts, "a later purchase of K2 moves its time");
+
+    /* 31 days on, the first purchase of the day prunes everything older
+     * than 30 days, and keeps what it records. */
+    cr_assert_eq(ff_env_proc_stop(&env, first, SIGTERM), 0);
+    ff_env_proc(&env, "pos", later_env);
+    buy(c, "S1", "K3", "games", 1000, NULL, later - MIN);
+    ff_env_flush(&env);
+    caught_up("footfall-pos", "pos.events", NULL);
+    r = ff_env_redis(&env, "HGETALL %s", bought);
+    cr_assert(r && r->type == REDIS_REPLY_ARRAY);
+    cr_assert_eq(r->elements, 2, "only K3 is left, %zu fields", r->elements / 2);
+    cr_assert_str_eq(r->element[0]->str, "K3");
+    snprintf(ts, sizeof ts, "%lld", (long long)(later - MIN));
+    cr_assert_str_eq(r->element[1]->str, ts);
+    freeReplyObject(r);
+    snprintf(ts, sizeof ts, "%lld", (long long)ff_day_of_ms(later));
+    cr_assert_str_eq(ff_env_hget(&env, profile, "pruned"), ts);
+    cr_assert_str_eq(ff_env_hget(&env, profile, "purchases"), "4");
+    cr_assert_str_eq(ff_env_hget(&env, profile, "spend"), "4000");
 }
 
 Test(journeys, every_rule_and_guardrail_through_the_real_processors)
