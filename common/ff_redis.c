@@ -217,17 +217,42 @@ void ff_rpipe_begin(ff_rpipe_t *p)
     p->open_first = p->nargs;
 }
 
+/* The length of "$<n>\r\n", the header of an argument of n bytes. */
+static size_t bulk_header_len(size_t n)
+{
+    size_t digits = 1;
+    while (n >= 10) {
+        n /= 10;
+        digits++;
+    }
+    return 1 + digits + 2;
+}
+
+/* Each argument is stored as the protocol writes it ("$<n>\r\n<bytes>\r\n"):
+ * sending a command is then its "*<argc>" header and one copy. */
 void ff_rpipe_arg(ff_rpipe_t *p, const void *s, size_t n)
 {
+    char *w = ff_buf_reserve(&p->args, n + 24);
+    size_t len = 0;
     if (p->nargs == p->cap_args) {
         p->cap_args = p->cap_args ? p->cap_args * 2 : 64;
         p->arg_off = ff_realloc(p->arg_off, p->cap_args * sizeof(size_t));
         p->arg_len = ff_realloc(p->arg_len, p->cap_args * sizeof(size_t));
     }
-    p->arg_off[p->nargs] = p->args.len;
+    w[len++] = '$';
+    len += ff_fmt_i64(w + len, (int64_t)n);
+    w[len++] = '\r';
+    w[len++] = '\n';
+    p->arg_off[p->nargs] = p->args.len + len;
     p->arg_len[p->nargs] = n;
     p->nargs++;
-    ff_buf_append(&p->args, s, n);
+    if (n)
+        memcpy(w + len, s, n);
+    len += n;
+    w[len++] = '\r';
+    w[len++] = '\n';
+    p->args.len += len;
+    p->args.data[p->args.len] = '\0';
 }
 
 void ff_rpipe_arg_str(ff_rpipe_t *p, const char *s)
@@ -679,15 +704,15 @@ static void resp_header(ff_buf_t *b, char c, size_t n)
 }
 
 /* Appends one command in the Redis protocol (what redisAppendCommandArgv
- * would write, without its per-argument formatting). */
+ * would write): its arguments are stored that way already. */
 static void resp_command(ff_buf_t *b, const ff_rpipe_t *p, size_t c)
 {
-    size_t argc = p->cmd_argc[c], first = p->cmd_first[c];
+    size_t argc = p->cmd_argc[c], first = p->cmd_first[c], last = first + argc - 1;
     resp_header(b, '*', argc);
-    for (size_t a = first; a < first + argc; a++) {
-        resp_header(b, '$', p->arg_len[a]);
-        ff_buf_append(b, p->args.data + p->arg_off[a], p->arg_len[a]);
-        ff_buf_append(b, "\r\n", 2);
+    if (argc) {
+        size_t from = p->arg_off[first] - bulk_header_len(p->arg_len[first]);
+        size_t to = p->arg_off[last] + p->arg_len[last] + 2;
+        ff_buf_append(b, p->args.data + from, to - from);
     }
 }
 

@@ -42,8 +42,8 @@ const char *ff_redis_url_redact(const char *url, char *buf, size_t size);
  * command's index; after ff_redis_exec, ff_rpipe_reply(index) is its reply
  * (valid until the next reset). */
 typedef struct ff_rpipe_s {
-    ff_buf_t args;   /* all argument bytes */
-    size_t *arg_off; /* per argument: offset into args */
+    ff_buf_t args;   /* all arguments, each as the protocol sends it: "$<n>\r\n<bytes>\r\n" */
+    size_t *arg_off; /* per argument: offset of its bytes in args */
     size_t *arg_len;
     size_t nargs, cap_args;
     size_t *cmd_first; /* per command: index of its first argument */
