@@ -74,6 +74,7 @@ struct ff_loop_s {
 
     int batch_size;
     int64_t batch_timeout;
+    int64_t last_close; /* ff_mono_ms() when the last batch stopped filling; 0: none yet */
     int64_t backoff_initial, backoff_max, backoff;
     bool paused;
     bool plain_commit;
@@ -569,6 +570,17 @@ static void add_item(ff_loop_t *loop, rd_kafka_message_t *rkm)
     loop->items[loop->nitems++].rkm = rkm;
 }
 
+/* When a batch that has records stops filling: batch.timeout after the
+ * previous batch stopped, not after its own first record. The records
+ * waiting when a batch starts arrived while the previous one was being
+ * applied, so they have waited since then: under load a batch takes what is
+ * waiting and goes, instead of adding batch.timeout to every record's
+ * latency; a trickle still makes at most one batch per batch.timeout. */
+static int64_t fill_deadline(const ff_loop_t *loop)
+{
+    return loop->last_close + loop->batch_timeout;
+}
+
 static void fill_batch(ff_loop_t *loop)
 {
     int64_t deadline = -1;
@@ -576,21 +588,22 @@ static void fill_batch(ff_loop_t *loop)
         add_item(loop, loop->lookahead[i]);
     loop->nlookahead = 0;
     if (loop->nitems)
-        deadline = ff_mono_ms() + loop->batch_timeout;
+        deadline = fill_deadline(loop);
     while (loop->nitems < (size_t)loop->batch_size && !ff_stop_requested) {
         int timeout = 100;
         rd_kafka_message_t *rkm;
         if (deadline >= 0) {
             int64_t left = deadline - ff_mono_ms();
-            if (left <= 0)
-                break;
-            timeout = (int)left;
+            timeout = left > 0 ? (int)(left < 100 ? left : 100) : 0;
         }
-        rkm = rd_kafka_consumer_poll(loop->consumer, timeout < 100 ? timeout : 100);
+        /* Past the deadline, only what is already waiting. */
+        rkm = rd_kafka_consumer_poll(loop->consumer, timeout);
         heartbeat(loop);
         if (!rkm) {
             if (deadline < 0)
                 return; /* idle: let the caller check for a stop */
+            if (timeout == 0)
+                break;
             continue;
         }
         if (rkm->err) {
@@ -604,8 +617,10 @@ static void fill_batch(ff_loop_t *loop)
         }
         add_item(loop, rkm);
         if (deadline < 0)
-            deadline = ff_mono_ms() + loop->batch_timeout;
+            deadline = fill_deadline(loop);
     }
+    if (loop->nitems)
+        loop->last_close = ff_mono_ms();
 }
 
 static int input_of(const ff_loop_t *loop, const char *topic)
