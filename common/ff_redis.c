@@ -232,7 +232,7 @@ static size_t bulk_header_len(size_t n)
  * sending a command is then its "*<argc>" header and one copy. */
 void ff_rpipe_arg(ff_rpipe_t *p, const void *s, size_t n)
 {
-    char *w = ff_buf_reserve(&p->args, n + 24);
+    char *w = ff_buf_reserve(&p->args, n + 32); /* "$", 20 digits at most, 2 CRLFs */
     size_t len = 0;
     if (p->nargs == p->cap_args) {
         p->cap_args = p->cap_args ? p->cap_args * 2 : 64;
