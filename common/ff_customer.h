@@ -3,7 +3,8 @@
  * Redis layout, per customer C (one hash slot, tag {c:C}):
  *   <p>:{c:C}:intent:<day>  hash, one per UTC day (TTL: the window and a day):
  *                           v:<sku> views, a:<sku> cart adds, c:<category> views,
- *                           k:<sku> the SKU's category
+ *                           k:<sku> the SKU's category; at most intent.bucket.max
+ *                           fields: once full, a SKU not in it is not counted that day
  *   <p>:{c:C}:cart          hash sku -> quantity
  *   <p>:{c:C}:bought        hash sku -> time of the last purchase (pruned past purchase.window,
  *                           once a day)

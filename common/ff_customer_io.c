@@ -382,7 +382,13 @@ void ff_cust_count(ff_ent_t *e, ff_customer_t *c, const ff_customer_ttl_t *ttl, 
     memcpy(field + 2, key, klen);
     field[2 + klen] = '\0';
     ff_customer_count(c, day, kind, key, n);
-    ff_ent_hincrby(e, bucket, field, n);
+    /* A customer's categories are few; the SKUs of one who views
+     * everything (a crawler, or the bench's busiest customer) are not, and
+     * every read of the bucket would carry them. */
+    if (kind != 'c' && ttl->intent_bucket_max > 0)
+        ff_ent_hincrby_cap(e, bucket, field, n, ttl->intent_bucket_max);
+    else
+        ff_ent_hincrby(e, bucket, field, n);
     /* The bucket lives until its day has left the window, and a day more. */
     ff_ent_pexpire(e, bucket, (day + 1) * FF_DAY_MS + ttl->intent_ms + FF_DAY_MS - state_now);
 }
@@ -392,8 +398,8 @@ void ff_cust_count(ff_ent_t *e, ff_customer_t *c, const ff_customer_ttl_t *ttl, 
  * read of a batch with this event includes: what is written does not
  * depend on which other buckets a batch read, nor on how records fell
  * into batches. */
-void ff_cust_sku_category(ff_ent_t *e, ff_customer_t *c, int64_t day, const char *sku,
-                          const char *category)
+void ff_cust_sku_category(ff_ent_t *e, ff_customer_t *c, const ff_customer_ttl_t *ttl,
+                          int64_t day, const char *sku, const char *category)
 {
     const ff_skucat_t *known = ff_customer_skucat(c, sku);
     char field[FF_ID_MAX_FIELD];
@@ -401,7 +407,10 @@ void ff_cust_sku_category(ff_ent_t *e, ff_customer_t *c, int64_t day, const char
         return;
     snprintf(field, sizeof field, "k:%s", sku);
     ff_customer_set_category(c, sku, category, day);
-    ff_ent_hset(e, intent_key(e, day), field, category);
+    if (ttl->intent_bucket_max > 0)
+        ff_ent_hset_cap(e, intent_key(e, day), field, category, ttl->intent_bucket_max);
+    else
+        ff_ent_hset(e, intent_key(e, day), field, category);
 }
 
 void ff_cust_cart(ff_ent_t *e, ff_customer_t *c, const char *sku, int64_t delta)

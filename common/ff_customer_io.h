@@ -57,6 +57,7 @@ typedef struct ff_customer_ttl_s {
     int64_t purchase_ms;   /* purchase.window */
     int64_t visit_ms;      /* visit.window */
     int64_t offers_ms;     /* how long offers are remembered (caps, conversions) */
+    int64_t intent_bucket_max; /* intent.bucket.max (0: none) */
 } ff_customer_ttl_t;
 
 /* Appends the reads of `parts` to the next round. Intent buckets are read
@@ -82,8 +83,10 @@ void ff_customer_take(ff_customer_t *c, const char *suffix, const redisReply *re
 
 void ff_cust_count(ff_ent_t *e, ff_customer_t *c, const ff_customer_ttl_t *ttl, int64_t day,
                    char kind, const char *key, int64_t n, int64_t state_now);
-void ff_cust_sku_category(ff_ent_t *e, ff_customer_t *c, int64_t day, const char *sku,
-                          const char *category);
+/* Counters and categories of SKUs add no field to a bucket that holds
+ * ttl->intent_bucket_max already (intent.bucket.max). */
+void ff_cust_sku_category(ff_ent_t *e, ff_customer_t *c, const ff_customer_ttl_t *ttl,
+                          int64_t day, const char *sku, const char *category);
 void ff_cust_cart(ff_ent_t *e, ff_customer_t *c, const char *sku, int64_t delta);
 /* Forgets a SKU from the cart (bought). */
 void ff_cust_cart_clear(ff_ent_t *e, ff_customer_t *c, const char *sku);

@@ -272,6 +272,25 @@ void ff_ent_hincrby_z(ff_ent_t *e, const char *key, const char *field, int64_t b
     ff_ent_op(e, "HINCRBYZ", key, 2, args, NULL);
 }
 
+void ff_ent_hincrby_cap(ff_ent_t *e, const char *key, const char *field, int64_t by,
+                        int64_t max)
+{
+    char num[24], cap[24];
+    const char *args[3] = {field, num, cap};
+    num[ff_fmt_i64(num, by)] = '\0';
+    cap[ff_fmt_i64(cap, max)] = '\0';
+    ff_ent_op(e, "HINCRBYCAP", key, 3, args, NULL);
+}
+
+void ff_ent_hset_cap(ff_ent_t *e, const char *key, const char *field, const char *value,
+                     int64_t max)
+{
+    char cap[24];
+    const char *args[3] = {field, value, cap};
+    cap[ff_fmt_i64(cap, max)] = '\0';
+    ff_ent_op(e, "HSETCAP", key, 3, args, NULL);
+}
+
 void ff_ent_hprune(ff_ent_t *e, const char *key, int64_t max)
 {
     char num[24];

@@ -165,6 +165,12 @@ void ff_ent_hincrby(ff_ent_t *e, const char *key, const char *field, int64_t by)
  * looks the same however the increments were batched. */
 void ff_ent_hincrby_z(ff_ent_t *e, const char *key, const char *field, int64_t by);
 void ff_ent_hdel(ff_ent_t *e, const char *key, const char *field);
+/* HINCRBY and HSET that add no field to a hash already holding max fields
+ * (the server checks, when the script runs). */
+void ff_ent_hincrby_cap(ff_ent_t *e, const char *key, const char *field, int64_t by,
+                        int64_t max);
+void ff_ent_hset_cap(ff_ent_t *e, const char *key, const char *field, const char *value,
+                     int64_t max);
 /* Deletes the fields of a hash whose value, a number, is at most max: the
  * server reads the hash, so a large one is pruned without a client reading
  * it whole. */

@@ -100,6 +100,9 @@ const ff_setting_t ff_settings[] = {
      "views within intent.window that make intent for a category"},
     {"intent.cart.weight", FF_CONF_INT, "3", 0, 1000, FF_P_CUSTOMER, NULL,
      "a cart add counts this many views in the intent score that ranks candidates"},
+    {"intent.bucket.max", FF_CONF_INT, "2000", 0, 1000000, FF_P_CUSTOMER, NULL,
+     "most fields in a customer's intent bucket for a day: once full, SKUs not in it are not "
+     "counted that day (categories always are); 0: no limit"},
     {"purchase.window", FF_CONF_DURATION, "30d", 0, 365 * DAY, FF_P_CUSTOMER, NULL,
      "a SKU bought this recently is never offered"},
     {"visit.window", FF_CONF_DURATION, "90d", 0, 365 * DAY, FF_P_CUSTOMER, NULL,

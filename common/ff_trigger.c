@@ -15,6 +15,7 @@ int ff_trigger_conf_init(ff_trigger_conf_t *t, const ff_conf_t *conf, const char
     t->ttl.intent_ms = ff_conf_int(conf, "intent.window");
     t->ttl.purchase_ms = ff_conf_int(conf, "purchase.window");
     t->ttl.visit_ms = ff_conf_int(conf, "visit.window");
+    t->ttl.intent_bucket_max = ff_conf_int(conf, "intent.bucket.max");
     /* Offers are needed for the store cap and for conversions. */
     t->ttl.offers_ms = ff_conf_int(conf, "cap.store.interval");
     if (ff_conf_int(conf, "conversion.window") > t->ttl.offers_ms)

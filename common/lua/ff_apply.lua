@@ -17,7 +17,9 @@
 --       nguard, then per guard: key index, hash field, expected ('' = absent)
 --       nops, then per op: command, key index, nargs, args… (HINCRBYZ: HINCRBY
 --       that removes a field reaching 0, so "0" and "absent" are one state;
---       HPRUNE max: deletes the fields whose value, a number, is at most max)
+--       HPRUNE max: deletes the fields whose value, a number, is at most max;
+--       HINCRBYCAP and HSETCAP field value max: HINCRBY and HSET that add no
+--       field to a hash that already holds max fields)
 --       nout, then per outcome: field, blob
 --       outcome ttl (ms)
 -- Returns {1} when applied, or {0, what, field, current} when a guard failed.
@@ -97,6 +99,11 @@ for _ = 1, nops do
   if cmd == 'HINCRBYZ' then
     if redis.call('HINCRBY', KEYS[k], args[1], args[2]) == 0 then
       redis.call('HDEL', KEYS[k], args[1])
+    end
+  elseif cmd == 'HINCRBYCAP' or cmd == 'HSETCAP' then
+    if redis.call('HLEN', KEYS[k]) < tonumber(args[3])
+        or redis.call('HEXISTS', KEYS[k], args[1]) == 1 then
+      redis.call(cmd == 'HSETCAP' and 'HSET' or 'HINCRBY', KEYS[k], args[1], args[2])
     end
   elseif cmd == 'HPRUNE' then
     local max, all, old = tonumber(args[1]), redis.call('HGETALL', KEYS[k]), {}

@@ -103,7 +103,7 @@ static void apply_events(web_t *web, ff_ent_t *e, web_ent_t *we)
         if (fx.category_view)
             ff_cust_count(e, &we->c, ttl, day, 'c', w->category, 1, state_now);
         if (w->sku && w->category)
-            ff_cust_sku_category(e, &we->c, day, w->sku, w->category);
+            ff_cust_sku_category(e, &we->c, ttl, day, w->sku, w->category);
         if (fx.cart_delta)
             ff_cust_cart(e, &we->c, w->sku, fx.cart_delta);
         if (fx.demand)

@@ -471,6 +471,45 @@ Test(journeys, a_cart_follows_adds_removes_and_purchases_across_batches)
     cr_assert_str_eq(ff_env_hget(&env, key, "n:S2"), "1");
 }
 
+/* A customer's intent bucket for a day holds at most intent.bucket.max
+ * fields: once full, SKUs not in it are not counted that day, those in it
+ * and every category still are. (Geofence reads a week of buckets whole for
+ * every visit: a customer who views the whole catalogue must not make it
+ * read thousands of fields.) */
+Test(journeys, a_full_intent_bucket_counts_only_what_it_holds)
+{
+    const char *c = customer("crawler", false);
+    const char *const env4[] = {NOW_ENV, "FOOTFALL_BATCH_TIMEOUT=50ms",
+                                "FOOTFALL_INTENT_BUCKET_MAX=4", NULL};
+    char key[128];
+    redisReply *r;
+    snprintf(key, sizeof key, "ff:{c:%s}:intent:%lld", c, (long long)ff_day_of_ms(NOW));
+    ff_env_start(&env, 1, NULL);
+    ff_env_proc(&env, "web", env4);
+
+    web(c, FF_WEB_PRODUCT_VIEW, "K1", "shoes", NOW - 5 * MIN); /* v:K1 c:shoes k:K1 */
+    web(c, FF_WEB_PRODUCT_VIEW, "K2", "shoes", NOW - 4 * MIN); /* v:K2 fills it; no k:K2 */
+    ff_env_flush(&env);
+    caught_up("footfall-web", "web.events", NULL);
+    /* A later batch: the server still keeps the bucket at its size. */
+    web(c, FF_WEB_PRODUCT_VIEW, "K3", "shoes", NOW - 3 * MIN); /* not counted */
+    web(c, FF_WEB_PRODUCT_VIEW, "K1", "shoes", NOW - 2 * MIN); /* in it: counted */
+    web(c, FF_WEB_PAGE_VIEW, NULL, "toys", NOW - MIN);         /* a category: counted */
+    ff_env_flush(&env);
+    caught_up("footfall-web", "web.events", NULL);
+
+    r = ff_env_redis(&env, "HLEN %s", key);
+    cr_assert_eq(r->integer, 5, "v:K1 v:K2 k:K1 c:shoes c:toys, got %lld", r->integer);
+    freeReplyObject(r);
+    cr_assert_str_eq(ff_env_hget(&env, key, "v:K1"), "2");
+    cr_assert_str_eq(ff_env_hget(&env, key, "v:K2"), "1");
+    cr_assert_str_eq(ff_env_hget(&env, key, "k:K1"), "shoes");
+    cr_assert_str_eq(ff_env_hget(&env, key, "c:shoes"), "4");
+    cr_assert_str_eq(ff_env_hget(&env, key, "c:toys"), "1");
+    cr_assert_str_eq(ff_env_hget(&env, key, "k:K2"), "");
+    cr_assert_str_eq(ff_env_hget(&env, key, "v:K3"), "");
+}
+
 /* footfall-pos reads only the purchases of the SKUs its batch buys; the
  * server forgets the ones that left purchase.window (30 d) once a day per
  * customer, so a customer with thousands of purchases is never read whole. */
