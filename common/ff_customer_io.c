@@ -385,10 +385,7 @@ void ff_cust_count(ff_ent_t *e, ff_customer_t *c, const ff_customer_ttl_t *ttl, 
     /* A customer's categories are few; the SKUs of one who views
      * everything (a crawler, or the bench's busiest customer) are not, and
      * every read of the bucket would carry them. */
-    if (kind != 'c' && ttl->intent_bucket_max > 0)
-        ff_ent_hincrby_cap(e, bucket, field, n, ttl->intent_bucket_max);
-    else
-        ff_ent_hincrby(e, bucket, field, n);
+    ff_ent_hincrby_cap(e, bucket, field, n, kind == 'c' ? 0 : ttl->intent_bucket_max);
     /* The bucket lives until its day has left the window, and a day more. */
     ff_ent_pexpire(e, bucket, (day + 1) * FF_DAY_MS + ttl->intent_ms + FF_DAY_MS - state_now);
 }
@@ -407,10 +404,7 @@ void ff_cust_sku_category(ff_ent_t *e, ff_customer_t *c, const ff_customer_ttl_t
         return;
     snprintf(field, sizeof field, "k:%s", sku);
     ff_customer_set_category(c, sku, category, day);
-    if (ttl->intent_bucket_max > 0)
-        ff_ent_hset_cap(e, intent_key(e, day), field, category, ttl->intent_bucket_max);
-    else
-        ff_ent_hset(e, intent_key(e, day), field, category);
+    ff_ent_hset_cap(e, intent_key(e, day), field, category, ttl->intent_bucket_max);
 }
 
 void ff_cust_cart(ff_ent_t *e, ff_customer_t *c, const char *sku, int64_t delta)

@@ -279,7 +279,7 @@ void ff_ent_hincrby_cap(ff_ent_t *e, const char *key, const char *field, int64_t
     const char *args[3] = {field, num, cap};
     num[ff_fmt_i64(num, by)] = '\0';
     cap[ff_fmt_i64(cap, max)] = '\0';
-    ff_ent_op(e, "HINCRBYCAP", key, 3, args, NULL);
+    ff_ent_op(e, max > 0 ? "HINCRBYCAP" : "HINCRBY", key, max > 0 ? 3 : 2, args, NULL);
 }
 
 void ff_ent_hset_cap(ff_ent_t *e, const char *key, const char *field, const char *value,
@@ -288,7 +288,7 @@ void ff_ent_hset_cap(ff_ent_t *e, const char *key, const char *field, const char
     char cap[24];
     const char *args[3] = {field, value, cap};
     cap[ff_fmt_i64(cap, max)] = '\0';
-    ff_ent_op(e, "HSETCAP", key, 3, args, NULL);
+    ff_ent_op(e, max > 0 ? "HSETCAP" : "HSET", key, max > 0 ? 3 : 2, args, NULL);
 }
 
 void ff_ent_hprune(ff_ent_t *e, const char *key, int64_t max)

@@ -166,7 +166,7 @@ void ff_ent_hincrby(ff_ent_t *e, const char *key, const char *field, int64_t by)
 void ff_ent_hincrby_z(ff_ent_t *e, const char *key, const char *field, int64_t by);
 void ff_ent_hdel(ff_ent_t *e, const char *key, const char *field);
 /* HINCRBY and HSET that add no field to a hash already holding max fields
- * (the server checks, when the script runs). */
+ * (the server checks, when the script runs); max <= 0: no limit. */
 void ff_ent_hincrby_cap(ff_ent_t *e, const char *key, const char *field, int64_t by,
                         int64_t max);
 void ff_ent_hset_cap(ff_ent_t *e, const char *key, const char *field, const char *value,

@@ -4,7 +4,8 @@
  * conversions), profile, and the cart and purchases of the SKUs bought; each
  * purchase converts what it matches (each offer at most once), records what
  * was bought (so it is not offered again), clears it from the cart and adds
- * to lifetime spend; one guarded script writes it all. Anonymous sales change no customer. */
+ * to lifetime spend; one guarded script writes it all. Anonymous sales
+ * change no customer. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
