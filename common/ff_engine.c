@@ -253,14 +253,16 @@ void ff_ent_hsetf(ff_ent_t *e, const char *key, const char *field, const char *f
 
 void ff_ent_hset_i64(ff_ent_t *e, const char *key, const char *field, int64_t v)
 {
-    ff_ent_hsetf(e, key, field, "%lld", (long long)v);
+    char num[24];
+    num[ff_fmt_i64(num, v)] = '\0';
+    ff_ent_hset(e, key, field, num);
 }
 
 void ff_ent_hincrby(ff_ent_t *e, const char *key, const char *field, int64_t by)
 {
     char num[24];
     const char *args[2] = {field, num};
-    snprintf(num, sizeof num, "%lld", (long long)by);
+    num[ff_fmt_i64(num, by)] = '\0';
     ff_ent_op(e, "HINCRBY", key, 2, args, NULL);
 }
 
@@ -268,7 +270,7 @@ void ff_ent_hincrby_z(ff_ent_t *e, const char *key, const char *field, int64_t b
 {
     char num[24];
     const char *args[2] = {field, num};
-    snprintf(num, sizeof num, "%lld", (long long)by);
+    num[ff_fmt_i64(num, by)] = '\0';
     ff_ent_op(e, "HINCRBYZ", key, 2, args, NULL);
 }
 

@@ -116,17 +116,31 @@ void ff_buf_putc(ff_buf_t *b, char c)
     ff_buf_append(b, &c, 1);
 }
 
+void ff_buf_put_i64(ff_buf_t *b, int64_t v)
+{
+    char *dst = ff_buf_reserve(b, 20);
+    b->len += ff_fmt_i64(dst, v);
+    b->data[b->len] = '\0';
+}
+
+/* One formatting pass when the text fits in what the buffer has spare (it
+ * mostly does: keys, fields, numbers), a second one when it did not. */
 void ff_buf_vprintf(ff_buf_t *b, const char *fmt, va_list ap)
 {
     va_list ap2;
     int n;
     va_copy(ap2, ap);
-    n = vsnprintf(NULL, 0, fmt, ap2);
+    ff_buf_reserve(b, 63);
+    n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap2);
     va_end(ap2);
-    if (n < 0)
+    if (n < 0) {
+        b->data[b->len] = '\0';
         return;
-    ff_buf_reserve(b, (size_t)n);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    }
+    if ((size_t)n >= b->cap - b->len) {
+        ff_buf_reserve(b, (size_t)n);
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    }
     b->len += (size_t)n;
 }
 
@@ -291,16 +305,34 @@ size_t ff_fmt_i64(char *out, int64_t v)
     return len;
 }
 
+/* Formats straight into the head chunk's free space, which then becomes
+ * the allocation; a second pass only when the text did not fit there. */
 char *ff_arena_printf(ff_arena_t *a, const char *fmt, ...)
 {
-    va_list ap, ap2;
+    const size_t align = sizeof(max_align_t);
+    va_list ap;
+    size_t room = 0;
+    char *p = NULL;
+    int n;
+    if (a->head) {
+        room = (a->head->size - a->head->used) & ~(align - 1);
+        p = (char *)a->head->data + a->head->used;
+    }
     va_start(ap, fmt);
-    va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    n = vsnprintf(room ? p : NULL, room, fmt, ap);
     va_end(ap);
-    char *p = ff_arena_alloc(a, (size_t)(n < 0 ? 0 : n) + 1);
-    vsnprintf(p, (size_t)(n < 0 ? 0 : n) + 1, fmt, ap2);
-    va_end(ap2);
+    if (n < 0)
+        n = 0;
+    if ((size_t)n < room) {
+        p[n] = '\0';
+        a->head->used += ((size_t)n + 1 + align - 1) & ~(align - 1);
+        return p;
+    }
+    p = ff_arena_alloc(a, (size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    p[n] = '\0';
     return p;
 }
 

@@ -41,6 +41,7 @@ char *ff_buf_reserve(ff_buf_t *b, size_t n);
 void ff_buf_append(ff_buf_t *b, const void *p, size_t n);
 void ff_buf_puts(ff_buf_t *b, const char *s);
 void ff_buf_putc(ff_buf_t *b, char c);
+void ff_buf_put_i64(ff_buf_t *b, int64_t v);
 void ff_buf_printf(ff_buf_t *b, const char *fmt, ...) FF_PRINTF(2, 3);
 void ff_buf_vprintf(ff_buf_t *b, const char *fmt, va_list ap);
 /* Appends s as a JSON string literal (quotes and escapes included). */

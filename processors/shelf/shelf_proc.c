@@ -163,13 +163,18 @@ static void write_state(ff_ent_t *e, const pos_t *pos)
     char cap[24], qty[24], last[24], ts[24];
     const shelf_state_t *st = &pos->st;
     ff_buf_init(&win);
-    for (int i = 0; i < st->win.n; i++)
-        ff_buf_printf(&win, "%s%lld:%lld", i ? "," : "", (long long)st->win.ts[i],
-                      (long long)st->win.qty[i]);
-    snprintf(cap, sizeof cap, "%lld", (long long)st->capacity);
-    snprintf(qty, sizeof qty, "%lld", (long long)st->median);
-    snprintf(last, sizeof last, "%lld", (long long)st->last_qty);
-    snprintf(ts, sizeof ts, "%lld", (long long)st->last_ts);
+    /* Every reading rewrites its shelf: no printf in this loop. */
+    for (int i = 0; i < st->win.n; i++) {
+        if (i)
+            ff_buf_putc(&win, ',');
+        ff_buf_put_i64(&win, st->win.ts[i]);
+        ff_buf_putc(&win, ':');
+        ff_buf_put_i64(&win, st->win.qty[i]);
+    }
+    cap[ff_fmt_i64(cap, st->capacity)] = '\0';
+    qty[ff_fmt_i64(qty, st->median)] = '\0';
+    last[ff_fmt_i64(last, st->last_qty)] = '\0';
+    ts[ff_fmt_i64(ts, st->last_ts)] = '\0';
     const char *args[] = {"shelf", pos->shelf, "sku",  pos->sku,   "cat", st->category,
                           "cap",   cap,        "level", level_str(st->level), "qty", qty,
                           "last",  last,       "ts",   ts,         "win", win.data ? win.data : ""};

@@ -455,6 +455,58 @@ Test(ff_arena, strndup_and_printf_copy_into_the_arena)
     ff_arena_term(&a);
 }
 
+Test(ff_arena, printf_that_outgrows_the_head_chunk_is_whole_and_leaves_no_gap)
+{
+    ff_arena_t a;
+    char big[600];
+    ff_arena_init(&a, 256);
+    /* Fill the head to 16 bytes short of its end. */
+    char *first = ff_arena_alloc(&a, 240);
+    memset(first, 'a', 240);
+    /* 20 bytes do not fit in the 16 left: a new chunk, the old one intact. */
+    char *s = ff_arena_printf(&a, "%s-%d", "0123456789abcd", 42);
+    cr_assert_str_eq(s, "0123456789abcd-42");
+    for (int i = 0; i < 240; i++)
+        cr_assert_eq(first[i], 'a', "byte %d of the allocation before was overwritten", i);
+    /* Longer than a chunk: an oversized chunk of its own. */
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    char *b = ff_arena_printf(&a, "<%s>", big);
+    cr_assert_eq(strlen(b), sizeof big + 1);
+    cr_assert_eq(b[0], '<');
+    cr_assert_eq(b[sizeof big], '>');
+    /* What fits right after goes into the head, after the first string. */
+    char *t = ff_arena_printf(&a, "%d", 7);
+    cr_assert_str_eq(t, "7");
+    cr_assert_str_eq(s, "0123456789abcd-42", "a later printf wrote over an earlier one");
+    cr_assert(t > s && t < s + 256, "a small printf after an oversized one uses the head chunk");
+    ff_arena_term(&a);
+}
+
+Test(ff_buf, put_i64_appends_what_printf_writes)
+{
+    ff_buf_t b;
+    ff_buf_init(&b);
+    ff_buf_puts(&b, "n=");
+    ff_buf_put_i64(&b, INT64_MIN);
+    ff_buf_putc(&b, ',');
+    ff_buf_put_i64(&b, 0);
+    ff_buf_putc(&b, ',');
+    ff_buf_put_i64(&b, INT64_MAX);
+    cr_assert_str_eq(b.data, "n=-9223372036854775808,0,9223372036854775807");
+    cr_assert_eq(b.len, strlen(b.data));
+    /* A printf longer than the room the buffer had: formatted again, whole. */
+    char long_text[300];
+    memset(long_text, 'y', sizeof long_text - 1);
+    long_text[sizeof long_text - 1] = '\0';
+    ff_buf_printf(&b, "[%s]", long_text);
+    cr_assert_eq(b.len, 44 + 301);
+    cr_assert_eq(strlen(b.data), b.len);
+    cr_assert_eq(b.data[44], '[');
+    cr_assert_eq(b.data[b.len - 1], ']');
+    ff_buf_term(&b);
+}
+
 /* ---- hashing ---------------------------------------------------------------------- */
 
 Test(ff_hash64, is_stable_across_releases)
