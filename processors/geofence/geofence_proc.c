@@ -60,6 +60,8 @@ static void geo_read(void *proc, ff_ent_t *e)
     geo_t *geo = proc;
     geo_ent_t *ge = e->state;
     ff_customer_fields_t only = {0};
+    unsigned parts = FF_CUST_CART_SIZE | FF_CUST_VISITS | FF_CUST_CONSENT | FF_CUST_OFFERS |
+                     FF_CUST_PROFILE;
     const char **visits;
     size_t nev = 0;
     /* Of the visits, only those of the stores in this batch: a regular's
@@ -74,12 +76,16 @@ static void geo_read(void *proc, ff_ent_t *e)
         ff_customer_fields_add(e->arena, visits, &only.nvisits, 'n', g->store_id);
         ff_customer_fields_add(e->arena, visits, &only.nvisits, 't', g->store_id);
         ff_customer_fields_add(e->arena, visits, &only.nvisits, 'h', g->store_id);
+        /* The week of intent and the purchases rank what a visit can earn
+         * (an offer, a heads-up's interests): an exit or a short dwell
+         * earns neither, and intent is most of what a customer's read
+         * costs. */
+        if (geo_nearby_applies(g, &geo->rules))
+            parts |= FF_CUST_INTENT | FF_CUST_BOUGHT;
     }
     only.visits = visits;
-    ff_customer_read_fields(e, &ge->rd,
-                            FF_CUST_INTENT | FF_CUST_CART_SIZE | FF_CUST_BOUGHT | FF_CUST_VISITS |
-                                FF_CUST_CONSENT | FF_CUST_OFFERS | FF_CUST_PROFILE,
-                            ff_clock_state_ms(), geo->rules.intent.window_ms, &only);
+    ff_customer_read_fields(e, &ge->rd, parts, ff_clock_state_ms(), geo->rules.intent.window_ms,
+                            &only);
 }
 
 static void add_key(const char **keys, size_t *n, const char *key)
