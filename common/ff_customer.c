@@ -43,31 +43,86 @@ void ff_customer_count_append(ff_customer_t *c, int64_t day, char kind, const ch
                               int64_t n)
 {
     ff_count_t *k = grow(c->arena, (void **)&c->counts, &c->ncounts, &c->capcounts, sizeof(*k));
+    c->counts_sorted = false;
     k->day = day;
     k->kind = kind;
     k->key = ff_arena_strdup(c->arena, key);
     k->n = n;
 }
 
+/* skucats stay sorted by SKU, one entry each: where sku is, or would go. */
+static size_t skucat_at(const ff_customer_t *c, const char *sku, bool *found)
+{
+    size_t lo = 0, hi = c->nskucats;
+    *found = false;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int r = strcmp(c->skucats[mid].sku, sku);
+        if (!r) {
+            *found = true;
+            return mid;
+        }
+        if (r < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 void ff_customer_set_category(ff_customer_t *c, const char *sku, const char *category,
                               int64_t day)
 {
-    for (size_t i = 0; i < c->nskucats; i++) {
-        ff_skucat_t *s = &c->skucats[i];
-        if (!strcmp(s->sku, sku)) {
-            if (day < s->day)
-                return;
-            if (strcmp(s->category, category))
-                s->category = ff_arena_strdup(c->arena, category);
-            s->day = day;
+    bool found;
+    size_t at = skucat_at(c, sku, &found);
+    ff_skucat_t *s;
+    if (found) {
+        s = &c->skucats[at];
+        if (day < s->day)
             return;
-        }
+        if (strcmp(s->category, category))
+            s->category = ff_arena_strdup(c->arena, category);
+        s->day = day;
+        return;
     }
+    grow(c->arena, (void **)&c->skucats, &c->nskucats, &c->capskucats, sizeof(*s));
+    memmove(&c->skucats[at + 1], &c->skucats[at], (c->nskucats - 1 - at) * sizeof(*s));
+    s = &c->skucats[at];
+    s->sku = ff_arena_strdup(c->arena, sku);
+    s->category = ff_arena_strdup(c->arena, category);
+    s->day = day;
+}
+
+void ff_customer_category_append(ff_customer_t *c, const char *sku, const char *category,
+                                 int64_t day)
+{
     ff_skucat_t *s =
         grow(c->arena, (void **)&c->skucats, &c->nskucats, &c->capskucats, sizeof(*s));
     s->sku = ff_arena_strdup(c->arena, sku);
     s->category = ff_arena_strdup(c->arena, category);
     s->day = day;
+}
+
+static int cmp_skucat_sku_day(const void *a, const void *b)
+{
+    const ff_skucat_t *x = a, *y = b;
+    int r = strcmp(x->sku, y->sku);
+    if (r)
+        return r;
+    return x->day < y->day ? -1 : x->day > y->day;
+}
+
+void ff_customer_categories_settle(ff_customer_t *c)
+{
+    size_t n = 0;
+    qsort(c->skucats, c->nskucats, sizeof(*c->skucats), cmp_skucat_sku_day);
+    /* Of each SKU's run, sorted by day, the last: its latest day. */
+    for (size_t i = 0; i < c->nskucats; i++) {
+        if (i + 1 < c->nskucats && !strcmp(c->skucats[i].sku, c->skucats[i + 1].sku))
+            continue;
+        c->skucats[n++] = c->skucats[i];
+    }
+    c->nskucats = n;
 }
 
 ff_tsval_t *ff_customer_tsval(ff_customer_t *c, ff_tsval_t **arr, size_t *n, size_t *cap,
@@ -126,10 +181,9 @@ int64_t ff_intent_count(const ff_customer_t *c, const ff_intent_conf_t *conf, ch
 
 const ff_skucat_t *ff_customer_skucat(const ff_customer_t *c, const char *sku)
 {
-    for (size_t i = 0; i < c->nskucats; i++)
-        if (!strcmp(c->skucats[i].sku, sku))
-            return &c->skucats[i];
-    return NULL;
+    bool found;
+    size_t at = skucat_at(c, sku, &found);
+    return found ? &c->skucats[at] : NULL;
 }
 
 const char *ff_customer_category_of(const ff_customer_t *c, const char *sku)
@@ -167,6 +221,23 @@ static int cmp_count_keys(const void *a, const void *b)
     return strcmp((*(const ff_count_t *const *)a)->key, (*(const ff_count_t *const *)b)->key);
 }
 
+static int cmp_counts(const void *a, const void *b)
+{
+    const ff_count_t *x = a, *y = b;
+    int r = strcmp(x->key, y->key);
+    if (r)
+        return r;
+    if (x->kind != y->kind)
+        return x->kind < y->kind ? -1 : 1;
+    return x->day < y->day ? -1 : x->day > y->day;
+}
+
+void ff_customer_counts_settle(ff_customer_t *c)
+{
+    qsort(c->counts, c->ncounts, sizeof(*c->counts), cmp_counts);
+    c->counts_sorted = true;
+}
+
 /* The alive keys counted by kinds `views` and `adds` (0: none) in the window
  * at ts, each once with its sums, into a malloc'd array (*n of them). One
  * sort: a hot customer has thousands of counters over hundreds of keys, and
@@ -184,7 +255,8 @@ static tally_t *tally(const ff_customer_t *c, const ff_intent_conf_t *conf, char
         if ((k->kind == views || (adds && k->kind == adds)) && k->day >= first && k->day <= last)
             in[m++] = k;
     }
-    qsort(in, m, sizeof(*in), cmp_count_keys);
+    if (!c->counts_sorted)
+        qsort(in, m, sizeof(*in), cmp_count_keys);
     t = ff_malloc((m ? m : 1) * sizeof(*t));
     for (size_t i = 0, j; i < m; i = j) {
         tally_t cur = {in[i]->key, 0, 0};
@@ -204,11 +276,6 @@ static tally_t *tally(const ff_customer_t *c, const ff_intent_conf_t *conf, char
 static int cmp_tsval_keys(const void *a, const void *b)
 {
     return strcmp((*(const ff_tsval_t *const *)a)->key, (*(const ff_tsval_t *const *)b)->key);
-}
-
-static int cmp_skucat_skus(const void *a, const void *b)
-{
-    return strcmp((*(const ff_skucat_t *const *)a)->sku, (*(const ff_skucat_t *const *)b)->sku);
 }
 
 /* Pointers to n elements of `size` bytes, sorted by cmp, for bsearch. */
@@ -239,16 +306,13 @@ static size_t sku_scores(const ff_customer_t *c, const ff_intent_conf_t *conf, i
     size_t nkeys, n = 0;
     /* SKUs only added to the cart count too. */
     tally_t *keys = tally(c, conf, 'v', 'a', ts, &nkeys);
-    const void **cats = sorted_index(c->skucats, c->nskucats, sizeof(ff_skucat_t),
-                                     cmp_skucat_skus);
     const void **bought = sorted_index(c->bought, c->nbought, sizeof(ff_tsval_t), cmp_tsval_keys);
     ff_candidate_t *all = ff_malloc((nkeys ? nkeys : 1) * sizeof(*all));
     for (size_t i = 0; i < nkeys; i++) {
         ff_candidate_t cand;
-        ff_skucat_t probe_cat = {.sku = keys[i].key};
         ff_tsval_t probe_bought = {.key = keys[i].key};
-        const void *pc = &probe_cat, *pb = &probe_bought;
-        const ff_skucat_t *const *cat;
+        const void *pb = &probe_bought;
+        const ff_skucat_t *cat;
         const ff_tsval_t *const *b;
         cand.sku = keys[i].key;
         cand.views = keys[i].views;
@@ -259,14 +323,13 @@ static size_t sku_scores(const ff_customer_t *c, const ff_intent_conf_t *conf, i
         b = bsearch(&pb, bought, c->nbought, sizeof(*bought), cmp_tsval_keys);
         if (!with_bought && b && (*b)->ts > ts - conf->purchase_window_ms)
             continue;
-        cat = bsearch(&pc, cats, c->nskucats, sizeof(*cats), cmp_skucat_skus);
-        cand.category = cat ? (*cat)->category : "";
+        cat = ff_customer_skucat(c, keys[i].key);
+        cand.category = cat ? cat->category : "";
         all[n++] = cand;
     }
     n = keep_best(all, n, out, max);
     free(all);
     free(bought);
-    free(cats);
     free(keys);
     return n;
 }

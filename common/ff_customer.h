@@ -81,6 +81,7 @@ typedef struct ff_customer_s {
     const char *id;
     ff_count_t *counts;
     size_t ncounts, capcounts;
+    bool counts_sorted; /* by key, since ff_customer_counts_settle */
     ff_skucat_t *skucats;
     size_t nskucats, capskucats;
     ff_tsval_t *bought;
@@ -133,9 +134,18 @@ void ff_customer_count(ff_customer_t *c, int64_t day, char kind, const char *key
 void ff_customer_count_append(ff_customer_t *c, int64_t day, char kind, const char *key,
                               int64_t n);
 /* The SKU's category as found in the intent bucket of `day`; the latest
- * day's wins. */
+ * day's wins. skucats stay sorted by SKU. */
 void ff_customer_set_category(ff_customer_t *c, const char *sku, const char *category,
                               int64_t day);
+/* For reading buckets: appends without looking (a lookup per field made a
+ * hot customer's read quadratic); ff_customer_categories_settle then sorts
+ * and keeps each SKU's latest day, once, before anything looks one up. */
+void ff_customer_category_append(ff_customer_t *c, const char *sku, const char *category,
+                                 int64_t day);
+void ff_customer_categories_settle(ff_customer_t *c);
+/* Sorts the counters by key, once after a read, so that scoring (several
+ * times per customer and batch) need not; a counter added later undoes it. */
+void ff_customer_counts_settle(ff_customer_t *c);
 /* The keyed value of an array of ff_tsval_t, added when create (else NULL
  * when absent). */
 ff_tsval_t *ff_customer_tsval(ff_customer_t *c, ff_tsval_t **arr, size_t *n, size_t *cap,

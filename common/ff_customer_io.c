@@ -181,7 +181,7 @@ static void on_intent(parse_ctx_t *ctx, const char *f, const char *v)
 {
     if (f[0] && f[1] == ':') {
         if (f[0] == 'k')
-            ff_customer_set_category(ctx->c, f + 2, v, ctx->day);
+            ff_customer_category_append(ctx->c, f + 2, v, ctx->day);
         else if (f[0] == 'v' || f[0] == 'a' || f[0] == 'c')
             ff_customer_count_append(ctx->c, ctx->day, f[0], f + 2, num(v));
     }
@@ -307,6 +307,8 @@ void ff_customer_parse(ff_ent_t *e, const ff_customer_read_t *rd, ff_customer_t 
             each_pair(ff_ent_reply(e, rd->intent_cmd + (size_t)(d - rd->day_from)), on_intent, cx);
         }
     }
+    ff_customer_categories_settle(c);
+    ff_customer_counts_settle(c);
     if (rd->parts & FF_CUST_CART)
         each_field(ff_ent_reply(e, rd->cart_cmd), rd->cart_skus, rd->ncart_skus, on_cart, cx);
     if (rd->parts & FF_CUST_CART_SIZE) {
@@ -341,6 +343,8 @@ void ff_customer_take(ff_customer_t *c, const char *suffix, const redisReply *re
     if (!strncmp(suffix, "intent:", 7)) {
         ctx.day = strtoll(suffix + 7, NULL, 10);
         each_pair(reply, on_intent, &ctx);
+        ff_customer_categories_settle(c);
+        ff_customer_counts_settle(c);
         return;
     }
     if (!strcmp(suffix, "conv")) {

@@ -169,6 +169,67 @@ Test(ff_intent, the_category_of_a_sku_is_the_one_of_its_latest_day)
     cr_assert_eq(cust.nskucats, 1, "one entry per SKU");
 }
 
+Test(ff_intent, categories_read_in_bulk_keep_each_skus_latest_day)
+{
+    /* As a read of three buckets, newest first, in no SKU order. */
+    ff_customer_category_append(&cust, "K9", "hats", 20415);
+    ff_customer_category_append(&cust, "K1", "boots", 20415);
+    ff_customer_category_append(&cust, "K5", "socks", 20413);
+    ff_customer_category_append(&cust, "K1", "shoes", 20414);
+    ff_customer_category_append(&cust, "K9", "caps", 20413);
+    ff_customer_category_append(&cust, "K1", "sandals", 20413);
+    ff_customer_categories_settle(&cust);
+    cr_assert_eq(cust.nskucats, 3, "one entry per SKU, got %zu", cust.nskucats);
+    cr_assert_str_eq(ff_customer_category_of(&cust, "K1"), "boots");
+    cr_assert_eq(ff_customer_skucat(&cust, "K1")->day, 20415);
+    cr_assert_str_eq(ff_customer_category_of(&cust, "K5"), "socks");
+    cr_assert_str_eq(ff_customer_category_of(&cust, "K9"), "hats");
+    /* Set after the read, in between and at both ends: all still found. */
+    ff_customer_set_category(&cust, "K3", "belts", 20416);
+    ff_customer_set_category(&cust, "K0", "bags", 20416);
+    ff_customer_set_category(&cust, "K99", "ties", 20416);
+    ff_customer_set_category(&cust, "K5", "tights", 20416);
+    cr_assert_eq(cust.nskucats, 6);
+    const char *want[][2] = {{"K0", "bags"},  {"K1", "boots"}, {"K3", "belts"},
+                             {"K5", "tights"}, {"K9", "hats"},  {"K99", "ties"}};
+    for (size_t i = 0; i < 6; i++) {
+        cr_assert_str_eq(cust.skucats[i].sku, want[i][0], "entry %zu is out of order", i);
+        cr_assert_str_eq(ff_customer_category_of(&cust, want[i][0]), want[i][1]);
+    }
+    cr_assert_null(ff_customer_category_of(&cust, "K2"));
+}
+
+Test(ff_candidates, counters_settled_after_a_read_score_as_before_and_after_a_new_count)
+{
+    /* Spread over days and kinds, keys in no order: as a read leaves them. */
+    views("K7", "2026-11-20T10:00:00Z", 1);
+    views("K2", "2026-11-21T10:00:00Z", 4);
+    adds("K7", "2026-11-22T10:00:00Z", 1);
+    category_views("shoes", "2026-11-21T10:00:00Z", 2);
+    views("K7", "2026-11-22T10:00:00Z", 2);
+    category_views("shoes", "2026-11-22T10:00:00Z", 2);
+    views("K2", "2026-11-22T10:00:00Z", 1);
+    ff_candidate_t before[MAX_OUT];
+    size_t n = candidates();
+    memcpy(before, out, sizeof before);
+    ff_customer_counts_settle(&cust);
+    cr_assert(cust.counts_sorted);
+    cr_assert_eq(candidates(), n);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_str_eq(out[i].sku ? out[i].sku : out[i].category,
+                         before[i].sku ? before[i].sku : before[i].category);
+        cr_assert_eq(out[i].views, before[i].views);
+        cr_assert_eq(out[i].adds, before[i].adds);
+    }
+    cr_assert_eq(n, 3, "K7 (3 views, 1 add), K2 (5 views), shoes (4)");
+    /* A new key after the settle: sorted no longer, and counted. */
+    views("K0", "2026-11-22T10:00:00Z", 9);
+    cr_assert_not(cust.counts_sorted);
+    cr_assert_eq(candidates(), 4);
+    cr_assert_str_eq(out[0].sku, "K0");
+    cr_assert_eq(out[0].views, 9);
+}
+
 /* ---- thresholds --------------------------------------------------------------- */
 
 Test(ff_candidates, two_views_of_a_sku_is_intent)
