@@ -34,7 +34,7 @@ const ff_setting_t ff_settings[] = {
      "how long a Schema Registry request may take"},
 
     /* ---- the consume loop ----------------------------------------------- */
-    {"batch.size", FF_CONF_INT, "2000", 1, 100000, FF_P_PROCS, NULL,
+    {"batch.size", FF_CONF_INT, "5000", 1, 100000, FF_P_PROCS, NULL,
      "most records handled in one batch (one Redis round trip, one transaction)"},
     {"batch.timeout", FF_CONF_DURATION, "20ms", 1, 10000, FF_P_PROCS, NULL,
      "longest a batch waits to fill up, counted from when the previous one stopped"},
