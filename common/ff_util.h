@@ -50,12 +50,16 @@ void ff_buf_json_str(ff_buf_t *b, const char *s, size_t n);
 char *ff_buf_detach(ff_buf_t *b);
 
 /* A bump allocator for data that lives as long as one batch. Reset frees
- * everything at once but keeps the first chunk, so a steady loop allocates
- * nothing from the system. */
+ * everything at once but keeps the first chunk, and up to FF_ARENA_SPARE
+ * more of the standard size for the next batch, so a steady loop allocates
+ * nothing from the system (and does not fault its pages in again). */
+#define FF_ARENA_SPARE 64
 typedef struct ff_arena_chunk_s ff_arena_chunk_t;
 typedef struct ff_arena_s {
     ff_arena_chunk_t *head;
     size_t chunk_size;
+    ff_arena_chunk_t *spare; /* standard chunks kept by a reset */
+    size_t nspare;
 } ff_arena_t;
 
 void ff_arena_init(ff_arena_t *a, size_t chunk_size);

@@ -441,6 +441,44 @@ Test(ff_arena, reset_keeps_the_first_chunk_after_an_oversized_allocation)
     ff_arena_term(&a);
 }
 
+Test(ff_arena, reset_keeps_standard_chunks_for_the_next_batch)
+{
+    ff_arena_t a;
+    ff_arena_chunk_t *seen[8];
+    ff_arena_init(&a, 1024);
+    /* A batch that needs five chunks, and an oversized one. */
+    for (int i = 0; i < 5; i++) {
+        ff_arena_alloc(&a, 1000);
+        seen[i] = a.head;
+    }
+    ff_arena_alloc(&a, 5000);
+    ff_arena_reset(&a);
+    cr_assert_eq(a.nspare, 4, "the head plus four spares; the oversized chunk goes back");
+    /* The next batch of the same size takes them again. */
+    for (int i = 0; i < 5; i++) {
+        char *p = ff_arena_alloc(&a, 1000);
+        bool reused = false;
+        for (int k = 0; k < 5; k++)
+            reused |= a.head == seen[k];
+        cr_assert(reused, "allocation %d came from a new chunk", i);
+        memset(p, 0x5a, 1000);
+    }
+    cr_assert_eq(a.nspare, 0);
+    ff_arena_term(&a);
+    cr_assert_null(a.spare);
+}
+
+Test(ff_arena, reset_keeps_at_most_ff_arena_spare_chunks)
+{
+    ff_arena_t a;
+    ff_arena_init(&a, 256);
+    for (int i = 0; i < FF_ARENA_SPARE + 20; i++)
+        ff_arena_alloc(&a, 200);
+    ff_arena_reset(&a);
+    cr_assert_eq(a.nspare, FF_ARENA_SPARE);
+    ff_arena_term(&a);
+}
+
 Test(ff_arena, strndup_and_printf_copy_into_the_arena)
 {
     ff_arena_t a;
