@@ -115,6 +115,8 @@ static int cmp_skucat_sku_day(const void *a, const void *b)
 void ff_customer_categories_settle(ff_customer_t *c)
 {
     size_t n = 0;
+    if (c->nskucats < 2)
+        return; /* sorted already; and qsort must not see a NULL array */
     qsort(c->skucats, c->nskucats, sizeof(*c->skucats), cmp_skucat_sku_day);
     /* Of each SKU's run, sorted by day, the last: its latest day. */
     for (size_t i = 0; i < c->nskucats; i++) {
@@ -234,7 +236,8 @@ static int cmp_counts(const void *a, const void *b)
 
 void ff_customer_counts_settle(ff_customer_t *c)
 {
-    qsort(c->counts, c->ncounts, sizeof(*c->counts), cmp_counts);
+    if (c->ncounts > 1) /* qsort must not see a NULL array */
+        qsort(c->counts, c->ncounts, sizeof(*c->counts), cmp_counts);
     c->counts_sorted = true;
 }
 

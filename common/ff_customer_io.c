@@ -307,8 +307,10 @@ void ff_customer_parse(ff_ent_t *e, const ff_customer_read_t *rd, ff_customer_t 
             each_pair(ff_ent_reply(e, rd->intent_cmd + (size_t)(d - rd->day_from)), on_intent, cx);
         }
     }
-    ff_customer_categories_settle(c);
-    ff_customer_counts_settle(c);
+    if (rd->parts & FF_CUST_INTENT) {
+        ff_customer_categories_settle(c);
+        ff_customer_counts_settle(c);
+    }
     if (rd->parts & FF_CUST_CART)
         each_field(ff_ent_reply(e, rd->cart_cmd), rd->cart_skus, rd->ncart_skus, on_cart, cx);
     if (rd->parts & FF_CUST_CART_SIZE) {

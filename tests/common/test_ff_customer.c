@@ -169,6 +169,18 @@ Test(ff_intent, the_category_of_a_sku_is_the_one_of_its_latest_day)
     cr_assert_eq(cust.nskucats, 1, "one entry per SKU");
 }
 
+Test(ff_intent, settling_a_customer_with_nothing_read_leaves_it_empty)
+{
+    /* A customer with no intent at all: nothing to sort (and, under UBSan,
+     * no NULL array handed to qsort). */
+    ff_customer_categories_settle(&cust);
+    ff_customer_counts_settle(&cust);
+    cr_assert_eq(cust.nskucats, 0);
+    cr_assert_eq(cust.ncounts, 0);
+    cr_assert(cust.counts_sorted);
+    cr_assert_eq(candidates(), 0);
+}
+
 Test(ff_intent, categories_read_in_bulk_keep_each_skus_latest_day)
 {
     /* As a read of three buckets, newest first, in no SKU order. */
