@@ -281,78 +281,135 @@ static int cmp_tsval_keys(const void *a, const void *b)
     return strcmp((*(const ff_tsval_t *const *)a)->key, (*(const ff_tsval_t *const *)b)->key);
 }
 
-/* Pointers to n elements of `size` bytes, sorted by cmp, for bsearch. */
-static const void **sorted_index(const void *arr, size_t n, size_t size,
-                                 int (*cmp)(const void *, const void *))
+static int cmp_tsvals(const void *a, const void *b)
 {
-    const void **idx = ff_malloc((n ? n : 1) * sizeof(*idx));
-    for (size_t i = 0; i < n; i++)
-        idx[i] = (const char *)arr + i * size;
-    qsort(idx, n, sizeof(*idx), cmp);
+    return strcmp(((const ff_tsval_t *)a)->key, ((const ff_tsval_t *)b)->key);
+}
+
+void ff_customer_bought_settle(ff_customer_t *c)
+{
+    if (c->nbought > 1) /* qsort must not see a NULL array */
+        qsort(c->bought, c->nbought, sizeof(*c->bought), cmp_tsvals);
+}
+
+/* Pointers to the purchases, sorted by SKU (a malloc'd array): sorted
+ * already after ff_customer_bought_settle, and only checked then. */
+static const ff_tsval_t **bought_by_sku(const ff_customer_t *c)
+{
+    const ff_tsval_t **idx = ff_malloc((c->nbought ? c->nbought : 1) * sizeof(*idx));
+    bool sorted = true;
+    for (size_t i = 0; i < c->nbought; i++) {
+        idx[i] = &c->bought[i];
+        sorted = sorted && (i == 0 || strcmp(c->bought[i - 1].key, c->bought[i].key) < 0);
+    }
+    if (!sorted)
+        qsort(idx, c->nbought, sizeof(*idx), cmp_tsval_keys);
     return idx;
 }
 
-/* Keeps the best max of n scored candidates in out[]. */
-static size_t keep_best(ff_candidate_t *all, size_t n, ff_candidate_t *out, size_t max)
+/* The best `max` of candidates offered one at a time, in out[]: a heap
+ * whose root is the worst kept, so that a hot customer's thousands of SKUs
+ * cost a comparison each, not a sort, when a decision wants a few. */
+typedef struct best_s {
+    ff_candidate_t *out;
+    size_t n, max;
+} best_t;
+
+static void best_swap(ff_candidate_t *h, size_t i, size_t j)
 {
-    qsort(all, n, sizeof(*all), cmp_candidates);
-    n = FF_MIN(n, max);
-    memcpy(out, all, n * sizeof(*out));
-    return n;
+    ff_candidate_t t = h[i];
+    h[i] = h[j];
+    h[j] = t;
 }
 
-/* Scores of every SKU (or category) with counts at ts, best first, into
- * out[0..max). */
+static void best_offer(best_t *b, const ff_candidate_t *cand)
+{
+    ff_candidate_t *h = b->out;
+    size_t i;
+    if (b->n < b->max) {
+        h[i = b->n++] = *cand;
+        while (i > 0 && cmp_candidates(&h[i], &h[(i - 1) / 2]) > 0) {
+            best_swap(h, i, (i - 1) / 2);
+            i = (i - 1) / 2;
+        }
+        return;
+    }
+    if (!b->max || cmp_candidates(cand, &h[0]) >= 0)
+        return; /* no better than the worst kept */
+    h[i = 0] = *cand;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, w = i;
+        if (l < b->n && cmp_candidates(&h[l], &h[w]) > 0)
+            w = l;
+        if (r < b->n && cmp_candidates(&h[r], &h[w]) > 0)
+            w = r;
+        if (w == i)
+            break;
+        best_swap(h, i, w);
+        i = w;
+    }
+}
+
+/* Sorts what was kept, best first; returns how many. */
+static size_t best_done(best_t *b)
+{
+    if (b->n > 1)
+        qsort(b->out, b->n, sizeof(*b->out), cmp_candidates);
+    return b->n;
+}
+
+/* Scores of every SKU with counts at ts, the best max of them first, into
+ * out[]. The tally, the categories and the purchases are all sorted by
+ * SKU, so one pass walks the three together. */
 static size_t sku_scores(const ff_customer_t *c, const ff_intent_conf_t *conf, int64_t ts,
                          bool thresholds, bool with_bought, ff_candidate_t *out, size_t max)
 {
-    size_t nkeys, n = 0;
+    size_t nkeys, ib = 0, ik = 0;
     /* SKUs only added to the cart count too. */
     tally_t *keys = tally(c, conf, 'v', 'a', ts, &nkeys);
-    const void **bought = sorted_index(c->bought, c->nbought, sizeof(ff_tsval_t), cmp_tsval_keys);
-    ff_candidate_t *all = ff_malloc((nkeys ? nkeys : 1) * sizeof(*all));
+    const ff_tsval_t **bought = bought_by_sku(c);
+    best_t best = {out, 0, max};
     for (size_t i = 0; i < nkeys; i++) {
         ff_candidate_t cand;
-        ff_tsval_t probe_bought = {.key = keys[i].key};
-        const void *pb = &probe_bought;
-        const ff_skucat_t *cat;
-        const ff_tsval_t *const *b;
-        cand.sku = keys[i].key;
+        const char *sku = keys[i].key;
+        cand.sku = sku;
         cand.views = keys[i].views;
         cand.adds = keys[i].adds;
         cand.score = (double)(cand.views + conf->cart_weight * cand.adds);
         if (thresholds && cand.views < conf->sku_views && cand.adds < conf->cart_adds)
             continue;
-        b = bsearch(&pb, bought, c->nbought, sizeof(*bought), cmp_tsval_keys);
-        if (!with_bought && b && (*b)->ts > ts - conf->purchase_window_ms)
-            continue;
-        cat = ff_customer_skucat(c, keys[i].key);
-        cand.category = cat ? cat->category : "";
-        all[n++] = cand;
+        if (!with_bought) {
+            while (ib < c->nbought && strcmp(bought[ib]->key, sku) < 0)
+                ib++;
+            if (ib < c->nbought && !strcmp(bought[ib]->key, sku) &&
+                bought[ib]->ts > ts - conf->purchase_window_ms)
+                continue;
+        }
+        while (ik < c->nskucats && strcmp(c->skucats[ik].sku, sku) < 0)
+            ik++;
+        cand.category =
+            ik < c->nskucats && !strcmp(c->skucats[ik].sku, sku) ? c->skucats[ik].category : "";
+        best_offer(&best, &cand);
     }
-    n = keep_best(all, n, out, max);
-    free(all);
     free(bought);
     free(keys);
-    return n;
+    return best_done(&best);
 }
 
 static size_t category_scores(const ff_customer_t *c, const ff_intent_conf_t *conf, int64_t ts,
                               bool thresholds, ff_candidate_t *out, size_t max)
 {
-    size_t nkeys, n = 0;
+    size_t nkeys;
     tally_t *keys = tally(c, conf, 'c', 0, ts, &nkeys);
-    ff_candidate_t *all = ff_malloc((nkeys ? nkeys : 1) * sizeof(*all));
+    best_t best = {out, 0, max};
     for (size_t i = 0; i < nkeys; i++) {
         ff_candidate_t cand = {NULL, keys[i].key, keys[i].views, 0, (double)keys[i].views};
         if (thresholds && cand.views < conf->category_views)
             continue;
-        all[n++] = cand;
+        best_offer(&best, &cand);
     }
-    n = keep_best(all, n, out, max);
-    free(all);
     free(keys);
-    return n;
+    return best_done(&best);
 }
 
 #define MAX_SCORED 256
@@ -360,24 +417,19 @@ static size_t category_scores(const ff_customer_t *c, const ff_intent_conf_t *co
 size_t ff_intent_candidates(const ff_customer_t *c, const ff_intent_conf_t *conf, int64_t ts,
                             ff_candidate_t *out, size_t max, size_t *nskus)
 {
-    ff_candidate_t skus[MAX_SCORED], cats[MAX_SCORED];
-    /* Score everything, then keep the best: never the first few found. */
-    size_t ns = sku_scores(c, conf, ts, true, false, skus, MAX_SCORED);
-    size_t nc = category_scores(c, conf, ts, true, cats, MAX_SCORED);
-    size_t n = FF_MIN(ns, max);
-    memcpy(out, skus, n * sizeof(*out));
-    *nskus = n;
-    nc = FF_MIN(nc, max - n);
-    memcpy(out + n, cats, nc * sizeof(*out));
-    return n + nc;
+    /* Every SKU is scored, and the best kept: never the first few found. */
+    size_t ns = sku_scores(c, conf, ts, true, false, out, max);
+    *nskus = ns;
+    return ns + category_scores(c, conf, ts, true, out + ns, max - ns);
 }
 
 static size_t scored(const ff_customer_t *c, const ff_intent_conf_t *conf, int64_t ts,
                      bool with_bought, ff_candidate_t *out, size_t max)
 {
     ff_candidate_t all[2 * MAX_SCORED];
-    size_t n = sku_scores(c, conf, ts, false, with_bought, all, MAX_SCORED);
-    n += category_scores(c, conf, ts, false, all + n, MAX_SCORED);
+    size_t each = FF_MIN(max, MAX_SCORED);
+    size_t n = sku_scores(c, conf, ts, false, with_bought, all, each);
+    n += category_scores(c, conf, ts, false, all + n, each);
     qsort(all, n, sizeof(*all), cmp_candidates);
     n = FF_MIN(n, max);
     memcpy(out, all, n * sizeof(*out));

@@ -146,6 +146,9 @@ void ff_customer_categories_settle(ff_customer_t *c);
 /* Sorts the counters by key, once after a read, so that scoring (several
  * times per customer and batch) need not; a counter added later undoes it. */
 void ff_customer_counts_settle(ff_customer_t *c);
+/* Sorts the purchases by SKU, once after a read, so that scoring walks them
+ * with the counters instead of sorting them at every call. */
+void ff_customer_bought_settle(ff_customer_t *c);
 /* The keyed value of an array of ff_tsval_t, added when create (else NULL
  * when absent). */
 ff_tsval_t *ff_customer_tsval(ff_customer_t *c, ff_tsval_t **arr, size_t *n, size_t *cap,

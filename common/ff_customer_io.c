@@ -318,9 +318,11 @@ void ff_customer_parse(ff_ent_t *e, const ff_customer_read_t *rd, ff_customer_t 
         if (r && r->type == REDIS_REPLY_INTEGER)
             c->cart_skus = r->integer;
     }
-    if (rd->parts & FF_CUST_BOUGHT)
+    if (rd->parts & FF_CUST_BOUGHT) {
         each_field(ff_ent_reply(e, rd->bought_cmd), rd->bought_skus, rd->nbought_skus, on_bought,
                    cx);
+        ff_customer_bought_settle(c);
+    }
     if (rd->parts & FF_CUST_VISITS)
         each_field(ff_ent_reply(e, rd->visits_cmd), rd->visit_fields, rd->nvisit_fields, on_visit,
                    cx);
@@ -339,7 +341,7 @@ void ff_customer_take(ff_customer_t *c, const char *suffix, const redisReply *re
     static const struct {
         const char *name;
         void (*fn)(parse_ctx_t *, const char *, const char *);
-    } parts[] = {{"cart", on_cart},       {"bought", on_bought}, {"visits", on_visit},
+    } parts[] = {{"cart", on_cart},       {"visits", on_visit},
                  {"consent", on_consent}, {"offers", on_offer},  {"profile", on_profile}};
     parse_ctx_t ctx = {c, 0};
     if (!strncmp(suffix, "intent:", 7)) {
@@ -347,6 +349,11 @@ void ff_customer_take(ff_customer_t *c, const char *suffix, const redisReply *re
         each_pair(reply, on_intent, &ctx);
         ff_customer_categories_settle(c);
         ff_customer_counts_settle(c);
+        return;
+    }
+    if (!strcmp(suffix, "bought")) {
+        each_pair(reply, on_bought, &ctx);
+        ff_customer_bought_settle(c);
         return;
     }
     if (!strcmp(suffix, "conv")) {

@@ -456,6 +456,88 @@ Test(ff_candidates, interests_with_a_small_max_keep_the_best_ones)
     cr_assert_str_eq(out[0].category, "shoes");
 }
 
+/* The ranking a decision must see, computed the slow and obvious way: every
+ * SKU's sums by ff_intent_count, its purchase by ff_customer_bought_recently,
+ * all sorted by score then name. */
+static int cmp_reference(const void *a, const void *b)
+{
+    const ff_candidate_t *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    return strcmp(x->sku, y->sku);
+}
+
+/* A fixed pseudo-random sequence (xorshift64): below(n) in [0, n). */
+static uint64_t rng_state = 88172645463325252ULL;
+
+static int64_t below(uint64_t n)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (int64_t)(rng_state % n);
+}
+
+static size_t reference_candidates(char skus[][16], size_t nskus_all, ff_candidate_t *ref)
+{
+    int64_t ts = at(DECISION);
+    size_t n = 0;
+    for (size_t i = 0; i < nskus_all; i++) {
+        int64_t v = ff_intent_count(&cust, &iconf, 'v', skus[i], ts);
+        int64_t a = ff_intent_count(&cust, &iconf, 'a', skus[i], ts);
+        if (v < iconf.sku_views && a < iconf.cart_adds)
+            continue;
+        if (ff_customer_bought_recently(&cust, &iconf, skus[i], ts))
+            continue;
+        const char *cat = ff_customer_category_of(&cust, skus[i]);
+        ref[n++] = (ff_candidate_t){skus[i], cat ? cat : "", v, a,
+                                    (double)(v + iconf.cart_weight * a)};
+    }
+    qsort(ref, n, sizeof(*ref), cmp_reference);
+    return n;
+}
+
+Test(ff_candidates, the_best_few_of_a_hot_customer_match_a_full_sort_whatever_the_order_read)
+{
+    /* 3000 SKUs over the window's days with tied scores, categories for
+     * some, purchases in and out of the purchase window, read in an order
+     * that is not sorted; then the same purchases settled. */
+    static char skus[3000][16];
+    static ff_candidate_t ref[3000];
+    for (int i = 0; i < 3000; i++) {
+        int k = (i * 7919) % 3000; /* a scrambled order */
+        snprintf(skus[i], sizeof skus[i], "K%04d", k);
+        int64_t day = ff_day_of_ms(at(DECISION)) - below(9);
+        ff_customer_count_append(&cust, day, 'v', skus[i], below(6));
+        if (below(5) == 0)
+            ff_customer_count_append(&cust, day, 'a', skus[i], 1);
+        if (below(3) == 0)
+            ff_customer_category_append(&cust, skus[i], k % 2 ? "shoes" : "toys", day);
+        if (below(4) == 0)
+            bought_at(skus[i], at(DECISION) - below(60) * FF_DAY_MS);
+    }
+    ff_customer_categories_settle(&cust);
+    ff_customer_counts_settle(&cust);
+    size_t nref = reference_candidates(skus, 3000, ref);
+    cr_assert_gt(nref, 40, "the workload should leave many candidates, got %zu", nref);
+    for (int settled = 0; settled < 2; settled++) {
+        if (settled)
+            ff_customer_bought_settle(&cust);
+        for (size_t max = 1; max <= MAX_OUT; max += 5) {
+            size_t n = ff_intent_candidates(&cust, &iconf, at(DECISION), out, max, &nskus);
+            cr_assert_eq(n, max, "max %zu: %zu written", max, n);
+            cr_assert_eq(nskus, max);
+            for (size_t i = 0; i < n; i++) {
+                cr_assert_str_eq(out[i].sku, ref[i].sku, "max %zu, rank %zu (settled %d)", max,
+                                 i, settled);
+                cr_assert_eq(out[i].views, ref[i].views);
+                cr_assert_eq(out[i].adds, ref[i].adds);
+                cr_assert_str_eq(out[i].category, ref[i].category, "rank %zu", i);
+            }
+        }
+    }
+}
+
 /* ---- purchases ---------------------------------------------------------------- */
 
 Test(ff_purchase_window, a_purchase_exactly_purchase_window_before_no_longer_excludes)
