@@ -11,6 +11,23 @@ void ff_customer_init(ff_customer_t *c, const char *id, ff_arena_t *arena)
     c->arena = arena;
 }
 
+uint64_t ff_key8(const char *key)
+{
+    uint64_t k = 0;
+    for (int i = 0; i < 8 && key[i]; i++)
+        k |= (uint64_t)(unsigned char)key[i] << (56 - 8 * i);
+    return k;
+}
+
+int ff_key_cmp(uint64_t a8, const char *a, uint64_t b8, const char *b)
+{
+    if (a8 != b8)
+        return a8 < b8 ? -1 : 1;
+    if (!(a8 & 0xff))
+        return 0; /* both end within their first 8 bytes, which are equal */
+    return strcmp(a + 8, b + 8);
+}
+
 /* Grows an arena array by one element; returns the new element, zeroed. */
 static void *grow(ff_arena_t *arena, void **arr, size_t *n, size_t *cap, size_t size)
 {
@@ -47,6 +64,7 @@ void ff_customer_count_append(ff_customer_t *c, int64_t day, char kind, const ch
     k->day = day;
     k->kind = kind;
     k->key = ff_arena_strdup(c->arena, key);
+    k->key8 = ff_key8(key);
     k->n = n;
 }
 
@@ -54,10 +72,11 @@ void ff_customer_count_append(ff_customer_t *c, int64_t day, char kind, const ch
 static size_t skucat_at(const ff_customer_t *c, const char *sku, bool *found)
 {
     size_t lo = 0, hi = c->nskucats;
+    uint64_t sku8 = ff_key8(sku);
     *found = false;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int r = strcmp(c->skucats[mid].sku, sku);
+        int r = ff_key_cmp(c->skucats[mid].sku8, c->skucats[mid].sku, sku8, sku);
         if (!r) {
             *found = true;
             return mid;
@@ -68,6 +87,15 @@ static size_t skucat_at(const ff_customer_t *c, const char *sku, bool *found)
             hi = mid;
     }
     return lo;
+}
+
+static void skucat_fill(ff_customer_t *c, ff_skucat_t *s, const char *sku, const char *category,
+                        int64_t day)
+{
+    s->sku = ff_arena_strdup(c->arena, sku);
+    s->sku8 = ff_key8(sku);
+    s->category = ff_arena_strdup(c->arena, category);
+    s->day = day;
 }
 
 void ff_customer_set_category(ff_customer_t *c, const char *sku, const char *category,
@@ -87,26 +115,21 @@ void ff_customer_set_category(ff_customer_t *c, const char *sku, const char *cat
     }
     grow(c->arena, (void **)&c->skucats, &c->nskucats, &c->capskucats, sizeof(*s));
     memmove(&c->skucats[at + 1], &c->skucats[at], (c->nskucats - 1 - at) * sizeof(*s));
-    s = &c->skucats[at];
-    s->sku = ff_arena_strdup(c->arena, sku);
-    s->category = ff_arena_strdup(c->arena, category);
-    s->day = day;
+    skucat_fill(c, &c->skucats[at], sku, category, day);
 }
 
 void ff_customer_category_append(ff_customer_t *c, const char *sku, const char *category,
                                  int64_t day)
 {
-    ff_skucat_t *s =
-        grow(c->arena, (void **)&c->skucats, &c->nskucats, &c->capskucats, sizeof(*s));
-    s->sku = ff_arena_strdup(c->arena, sku);
-    s->category = ff_arena_strdup(c->arena, category);
-    s->day = day;
+    skucat_fill(c, grow(c->arena, (void **)&c->skucats, &c->nskucats, &c->capskucats,
+                        sizeof(ff_skucat_t)),
+                sku, category, day);
 }
 
 static int cmp_skucat_sku_day(const void *a, const void *b)
 {
     const ff_skucat_t *x = a, *y = b;
-    int r = strcmp(x->sku, y->sku);
+    int r = ff_key_cmp(x->sku8, x->sku, y->sku8, y->sku);
     if (r)
         return r;
     return x->day < y->day ? -1 : x->day > y->day;
@@ -120,7 +143,8 @@ void ff_customer_categories_settle(ff_customer_t *c)
     qsort(c->skucats, c->nskucats, sizeof(*c->skucats), cmp_skucat_sku_day);
     /* Of each SKU's run, sorted by day, the last: its latest day. */
     for (size_t i = 0; i < c->nskucats; i++) {
-        if (i + 1 < c->nskucats && !strcmp(c->skucats[i].sku, c->skucats[i + 1].sku))
+        const ff_skucat_t *x = &c->skucats[i], *y = x + 1;
+        if (i + 1 < c->nskucats && !ff_key_cmp(x->sku8, x->sku, y->sku8, y->sku))
             continue;
         c->skucats[n++] = c->skucats[i];
     }
@@ -215,18 +239,20 @@ static int cmp_candidates(const void *a, const void *b)
  * (kind `adds`). A key is alive when one of its counters is positive. */
 typedef struct tally_s {
     const char *key;
+    uint64_t key8;
     int64_t views, adds;
 } tally_t;
 
 static int cmp_count_keys(const void *a, const void *b)
 {
-    return strcmp((*(const ff_count_t *const *)a)->key, (*(const ff_count_t *const *)b)->key);
+    const ff_count_t *x = *(const ff_count_t *const *)a, *y = *(const ff_count_t *const *)b;
+    return ff_key_cmp(x->key8, x->key, y->key8, y->key);
 }
 
 static int cmp_counts(const void *a, const void *b)
 {
     const ff_count_t *x = a, *y = b;
-    int r = strcmp(x->key, y->key);
+    int r = ff_key_cmp(x->key8, x->key, y->key8, y->key);
     if (r)
         return r;
     if (x->kind != y->kind)
@@ -262,9 +288,10 @@ static tally_t *tally(const ff_customer_t *c, const ff_intent_conf_t *conf, char
         qsort(in, m, sizeof(*in), cmp_count_keys);
     t = ff_malloc((m ? m : 1) * sizeof(*t));
     for (size_t i = 0, j; i < m; i = j) {
-        tally_t cur = {in[i]->key, 0, 0};
+        tally_t cur = {in[i]->key, in[i]->key8, 0, 0};
         bool alive = false;
-        for (j = i; j < m && (j == i || !strcmp(in[j]->key, cur.key)); j++) {
+        for (j = i; j < m && (j == i || !ff_key_cmp(in[j]->key8, in[j]->key, cur.key8, cur.key));
+             j++) {
             *(in[j]->kind == views ? &cur.views : &cur.adds) += in[j]->n;
             alive |= in[j]->n > 0;
         }
@@ -372,6 +399,7 @@ static size_t sku_scores(const ff_customer_t *c, const ff_intent_conf_t *conf, i
     for (size_t i = 0; i < nkeys; i++) {
         ff_candidate_t cand;
         const char *sku = keys[i].key;
+        int r = 1;
         cand.sku = sku;
         cand.views = keys[i].views;
         cand.adds = keys[i].adds;
@@ -385,10 +413,10 @@ static size_t sku_scores(const ff_customer_t *c, const ff_intent_conf_t *conf, i
                 bought[ib]->ts > ts - conf->purchase_window_ms)
                 continue;
         }
-        while (ik < c->nskucats && strcmp(c->skucats[ik].sku, sku) < 0)
+        while (ik < c->nskucats && (r = ff_key_cmp(c->skucats[ik].sku8, c->skucats[ik].sku,
+                                                   keys[i].key8, sku)) < 0)
             ik++;
-        cand.category =
-            ik < c->nskucats && !strcmp(c->skucats[ik].sku, sku) ? c->skucats[ik].category : "";
+        cand.category = ik < c->nskucats && !r ? c->skucats[ik].category : "";
         best_offer(&best, &cand);
     }
     free(bought);

@@ -34,11 +34,13 @@ typedef struct ff_count_s {
     int64_t day;
     char kind;
     const char *key;
+    uint64_t key8; /* ff_key8(key): sorting compares it before the whole key */
     int64_t n;
 } ff_count_t;
 
 typedef struct ff_skucat_s {
     const char *sku;
+    uint64_t sku8; /* ff_key8(sku) */
     const char *category;
     int64_t day; /* the latest intent bucket it was read from or written to */
 } ff_skucat_t;
@@ -123,6 +125,14 @@ typedef struct ff_candidate_s {
 } ff_candidate_t;
 
 void ff_customer_init(ff_customer_t *c, const char *id, ff_arena_t *arena);
+
+/* A key's first 8 bytes as a number, big-endian and zero-padded: two keys
+ * compare as their numbers do, unless those are equal (ff_key_cmp). Hot
+ * customers' thousands of SKUs are sorted several times a batch, and SKU
+ * codes mostly differ within their first 8 bytes. */
+uint64_t ff_key8(const char *key);
+/* strcmp's order (its sign), given each key's ff_key8. */
+int ff_key_cmp(uint64_t a8, const char *a, uint64_t b8, const char *b);
 
 /* ---- changing the state (in memory) ---------------------------------------- */
 

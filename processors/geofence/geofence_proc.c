@@ -27,6 +27,8 @@ typedef struct visit_s {
     size_t ncands, nskus;
     ff_candidate_t interests[MAX_CANDIDATES];
     size_t ninterests;
+    /* Where each candidate's and interest's stock is among skus or cats. */
+    size_t cand_at[MAX_CANDIDATES], interest_at[MAX_CANDIDATES];
     const char *skus[2 * MAX_CANDIDATES], *cats[2 * MAX_CANDIDATES];
     size_t nsku_keys, ncat_keys;
     size_t sku_cmd, cat_cmd;
@@ -88,26 +90,25 @@ static void geo_read(void *proc, ff_ent_t *e)
                             &only);
 }
 
-static void add_key(const char **keys, size_t *n, const char *key)
+/* Where the candidate's stock will be: its index among the visit's SKUs
+ * to read, or its categories, added if new. */
+static size_t add_key(visit_t *v, const ff_candidate_t *cand)
 {
+    const char **keys = cand->sku ? v->skus : v->cats;
+    size_t *n = cand->sku ? &v->nsku_keys : &v->ncat_keys;
+    const char *key = cand->sku ? cand->sku : cand->category;
     for (size_t i = 0; i < *n; i++)
         if (!strcmp(keys[i], key))
-            return;
-    keys[(*n)++] = key;
+            return i;
+    keys[*n] = key;
+    return (*n)++;
 }
 
-static int64_t stock_of(ff_ent_t *e, const visit_t *v, const ff_candidate_t *cand)
+/* The stock read for a candidate whose key is at index `at` (add_key). */
+static int64_t stock_of(ff_ent_t *e, const visit_t *v, const ff_candidate_t *cand, size_t at)
 {
-    const char *const *keys = cand->sku ? v->skus : v->cats;
-    size_t n = cand->sku ? v->nsku_keys : v->ncat_keys;
-    const char *key = cand->sku ? cand->sku : cand->category;
-    for (size_t i = 0; i < n; i++) {
-        if (!strcmp(keys[i], key)) {
-            int64_t q = ff_stock_value(e, cand->sku ? v->sku_cmd : v->cat_cmd, i);
-            return q > 0 ? q : 0;
-        }
-    }
-    return 0;
+    int64_t q = ff_stock_value(e, cand->sku ? v->sku_cmd : v->cat_cmd, at);
+    return q > 0 ? q : 0;
 }
 
 /* Round 0: which visits need the store's stock, and of what. */
@@ -133,18 +134,10 @@ static void plan_visits(geo_t *geo, ff_ent_t *e, geo_ent_t *ge)
             v->ninterests = ff_intent_interests(&ge->c, &geo->rules.intent, g->ts,
                                                 v->interests, (size_t)geo->rules.assist_top_n);
         }
-        for (size_t i = 0; i < v->ncands; i++) {
-            if (v->cands[i].sku)
-                add_key(v->skus, &v->nsku_keys, v->cands[i].sku);
-            else
-                add_key(v->cats, &v->ncat_keys, v->cands[i].category);
-        }
-        for (size_t i = 0; i < v->ninterests; i++) {
-            if (v->interests[i].sku)
-                add_key(v->skus, &v->nsku_keys, v->interests[i].sku);
-            else
-                add_key(v->cats, &v->ncat_keys, v->interests[i].category);
-        }
+        for (size_t i = 0; i < v->ncands; i++)
+            v->cand_at[i] = add_key(v, &v->cands[i]);
+        for (size_t i = 0; i < v->ninterests; i++)
+            v->interest_at[i] = add_key(v, &v->interests[i]);
         if (v->nsku_keys)
             v->sku_cmd = ff_stock_read(e, g->store_id, "stock", v->skus, v->nsku_keys);
         if (v->ncat_keys)
@@ -166,7 +159,7 @@ static void nearby(geo_t *geo, ff_ent_t *e, geo_ent_t *ge, visit_t *v, int64_t n
     if (!v->nearby || v->ncands == 0)
         return; /* no intent: nothing to offer, nothing to suppress */
     for (size_t k = 0; k < v->ncands; k++)
-        stock[k] = stock_of(e, v, &v->cands[k]);
+        stock[k] = stock_of(e, v, &v->cands[k], v->cand_at[k]);
     i = geo_pick_offer(v->ncands, v->nskus, stock, geo->rules.stock_min);
     if (i < 0) {
         char detail[256];
@@ -230,7 +223,7 @@ static void assist(geo_t *geo, ff_ent_t *e, geo_ent_t *ge, visit_t *v, int64_t n
         interests[i].sku = v->interests[i].sku;
         interests[i].category = v->interests[i].category;
         interests[i].score = v->interests[i].score;
-        interests[i].in_stock_qty = stock_of(e, v, &v->interests[i]);
+        interests[i].in_stock_qty = stock_of(e, v, &v->interests[i], v->interest_at[i]);
     }
     ff_store_assist_t a = {
         .trigger_id = trigger_id,

@@ -538,6 +538,25 @@ Test(ff_candidates, the_best_few_of_a_hot_customer_match_a_full_sort_whatever_th
     }
 }
 
+Test(ff_intent, keys_compare_by_their_first_8_bytes_as_strcmp_does)
+{
+    static const char *const keys[] = {
+        "",         "A",        "SKU-1",    "SKU-0001", "SKU-0001a", "SKU-0001b", "SKU-00010",
+        "SKU-0002", "SKU-000",  "sku-0001", "\xc3\xa9t\xc3\xa9", "\xc3\xa9",  "ABCDEFG",
+        "ABCDEFGH", "ABCDEFGHI", "ABCDEFGH\xff", "ABCDEFG\x01",
+    };
+    for (size_t i = 0; i < FF_ARRAY_LEN(keys); i++) {
+        for (size_t j = 0; j < FF_ARRAY_LEN(keys); j++) {
+            int want = strcmp(keys[i], keys[j]);
+            int got = ff_key_cmp(ff_key8(keys[i]), keys[i], ff_key8(keys[j]), keys[j]);
+            want = (want > 0) - (want < 0);
+            got = (got > 0) - (got < 0);
+            cr_assert_eq(got, want, "'%s' vs '%s': %d, strcmp says %d", keys[i], keys[j], got,
+                         want);
+        }
+    }
+}
+
 /* ---- purchases ---------------------------------------------------------------- */
 
 Test(ff_purchase_window, a_purchase_exactly_purchase_window_before_no_longer_excludes)
