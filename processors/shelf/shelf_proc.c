@@ -37,9 +37,12 @@ typedef struct shelf_state_s {
 
 typedef struct pos_s {
     struct pos_s *next;
+    uint64_t hash; /* of shelf and sku: a store's batch finds its positions by it */
     const char *key;
     const char *shelf;
     const char *sku;
+    shelf_state_t *cached; /* its entry in the cache when read, if cache_gen is still gen */
+    uint64_t gen;
     shelf_state_t st;
     int64_t orig_stock; /* stock contribution before this batch */
     size_t read_cmd;    /* SIZE_MAX: came from the cache */
@@ -69,6 +72,7 @@ typedef struct shelf_s {
     const char *alert_topic;
     bool replayed;
     ff_map_t cache; /* key -> shelf_state_t* (heap) */
+    uint64_t cache_gen; /* changes when entries are freed */
     size_t cache_max;
 } shelf_t;
 
@@ -91,6 +95,7 @@ static void state_free_cb(const char *key, void *value, void *opaque)
 
 static void cache_clear(shelf_t *sh)
 {
+    sh->cache_gen++; /* entries held by positions are gone */
     ff_map_each(&sh->cache, state_free_cb, NULL);
     ff_map_clear(&sh->cache);
 }
@@ -191,10 +196,15 @@ static const char *shelf_entity(void *proc, const ff_event_t *ev, ff_arena_t *ar
     return ff_arena_printf(arena, "s:%s", r->store_id);
 }
 
-static pos_t *find_pos(shelf_ent_t *se, const char *shelf, const char *sku)
+static uint64_t pos_hash(const char *shelf, const char *sku)
+{
+    return ff_hash64_str(sku, ff_hash64_str(shelf, 0));
+}
+
+static pos_t *find_pos(shelf_ent_t *se, uint64_t hash, const char *shelf, const char *sku)
 {
     for (pos_t *p = se->positions; p; p = p->next)
-        if (!strcmp(p->shelf, shelf) && !strcmp(p->sku, sku))
+        if (p->hash == hash && !strcmp(p->shelf, shelf) && !strcmp(p->sku, sku))
             return p;
     return NULL;
 }
@@ -206,18 +216,22 @@ static void shelf_read(void *proc, ff_ent_t *e)
     se->alerts_tail = &se->alerts;
     FF_ENT_FOREACH(e, ev) {
         const ff_shelf_reading_t *r = ev->rec;
-        pos_t *pos = find_pos(se, r->shelf_id, r->sku);
+        uint64_t hash = pos_hash(r->shelf_id, r->sku);
+        pos_t *pos = find_pos(se, hash, r->shelf_id, r->sku);
         shelf_state_t *cached;
         if (pos)
             continue;
         pos = ff_arena_alloc(e->arena, sizeof(*pos));
         memset(pos, 0, sizeof(*pos));
+        pos->hash = hash;
         pos->shelf = r->shelf_id;
         pos->sku = r->sku;
         pos->key = ff_ent_keyf(e, "shelf:%s:%s", r->shelf_id, r->sku);
         pos->read_cmd = SIZE_MAX;
         cached = ff_map_get(&sh->cache, pos->key, strlen(pos->key));
         if (cached) {
+            pos->cached = cached;
+            pos->gen = sh->cache_gen;
             pos->st = *cached;
             pos->st.category = cached->category
                                    ? ff_arena_strdup(e->arena, cached->category)
@@ -251,7 +265,7 @@ static void apply_readings(shelf_t *sh, ff_ent_t *e, shelf_ent_t *se)
         shelf_step_t step;
         if (ev->replay)
             continue;
-        pos = find_pos(se, r->shelf_id, r->sku);
+        pos = find_pos(se, pos_hash(r->shelf_id, r->sku), r->shelf_id, r->sku);
         if (!shelf_window_add(&pos->st.win, sh->rules.window, r->ts, r->quantity)) {
             ff_debug("shelf.late", "reading %s for %s/%s is older than the newest one; ignored",
                      r->event_id, r->shelf_id, r->sku);
@@ -364,6 +378,18 @@ static void shelf_applied(void *proc, ff_ent_t *e)
         shelf_state_t *st;
         if (!p->st.exists)
             continue;
+        if (p->cached && p->gen == sh->cache_gen) {
+            /* Still the entry it was read from: update it in place. */
+            char *category = p->cached->category;
+            if (!category != !p->st.category ||
+                (category && strcmp(category, p->st.category))) {
+                free(category);
+                category = p->st.category ? ff_strdup(p->st.category) : NULL;
+            }
+            *p->cached = p->st;
+            p->cached->category = category;
+            continue;
+        }
         if (sh->cache.count >= sh->cache_max && !ff_map_get(&sh->cache, p->key, strlen(p->key)))
             cache_clear(sh); /* bounded: start over rather than grow */
         st = ff_malloc(sizeof(*st));
@@ -380,6 +406,7 @@ static void shelf_forget(void *proc, ff_ent_t *e)
         cache_clear(sh);
         return;
     }
+    sh->cache_gen++;
     for (pos_t *p = ((shelf_ent_t *)e->state)->positions; p; p = p->next)
         state_free(ff_map_del(&sh->cache, p->key, strlen(p->key)));
 }
