@@ -305,6 +305,64 @@ Test(shelf, a_restart_resumes_from_the_committed_offsets_without_duplicates)
     free(log);
 }
 
+/* 8 shelves of one store read 9 times, a round a batch (batches of 8):
+ * 40, 40, 40, 5, 5, 5, 40, 40, 40. Every shelf goes LOW at its 5th reading
+ * (median of 40, 5, 5) and RESTOCKED at its 8th, once each, whatever the
+ * processor kept in its state cache between batches. */
+static void cache_rounds(const char *cache_size_env)
+{
+    const char *const cache_env[] = {FF_TEST_NOW_ENV, cache_size_env, "FOOTFALL_BATCH_SIZE=8",
+                                     NULL};
+    static const int64_t q[] = {40, 40, 40, 5, 5, 5, 40, 40, 40};
+    char id[32], shelf[16], sku[16], key[64], want[64];
+    ff_msg_t *msgs;
+    size_t n;
+
+    ff_env_start(&env, 1, NULL);
+    for (int r = 0; r < 9; r++) {
+        for (int s = 0; s < 8; s++) {
+            snprintf(id, sizeof id, "c%d-%d", r, s);
+            snprintf(shelf, sizeof shelf, "A%d", s);
+            snprintf(sku, sizeof sku, "K%d", s);
+            reading(0, id, "S1", shelf, sku, "shoes", T0 + r * 60000, q[r], 40);
+        }
+    }
+    ff_env_flush(&env);
+    int p = ff_env_proc(&env, "shelf", cache_env);
+    ff_env_wait_caught_up(&env, "footfall-shelf", shelf_topics, 60000);
+    n = ff_env_read_all(&env, "triggers.stock-alert", &msgs);
+    cr_assert_eq(n, 16, "every shelf goes LOW then RESTOCKED, once each (got %zu)", n);
+    for (size_t i = 0; i < n; i++) {
+        int low = i < 8, s = (int)(i % 8);
+        snprintf(want, sizeof want, "\"trigger_id\":\"shelf.events:0:%d:STOCK_ALERT\"",
+                 (low ? 4 : 7) * 8 + s);
+        cr_assert(strstr(msgs[i].json, want), "alert %zu: want %s in %s", i, want, msgs[i].json);
+        cr_assert(strstr(msgs[i].json, low ? "\"level\":\"LOW\"" : "\"level\":\"RESTOCKED\""),
+                  "%s", msgs[i].json);
+    }
+    ff_env_msgs_free(msgs, n);
+    for (int s = 0; s < 8; s++) {
+        snprintf(key, sizeof key, "ff:{s:S1}:shelf:A%d:K%d", s, s);
+        cr_assert_str_eq(ff_env_hget(&env, key, "qty"), "40", "%s", key);
+        cr_assert_str_eq(ff_env_hget(&env, key, "level"), "OK", "%s", key);
+    }
+    cr_assert_str_eq(ff_env_hget(&env, "ff:{s:S1}:catstock", "shoes"), "320",
+                     "8 shelves of 40 on the category's count");
+    cr_assert_eq(ff_env_proc_stop(&env, p, 15), 0);
+}
+
+Test(shelf, shelves_kept_in_the_state_cache_across_batches_stay_exact)
+{
+    cache_rounds("FOOTFALL_STATE_CACHE_SIZE=100"); /* every shelf stays cached */
+}
+
+Test(shelf, a_state_cache_smaller_than_a_batch_keeps_every_shelf_exact)
+{
+    /* Applying a batch clears the cache of 3 part way: shelves read from
+     * it must not be updated there afterwards. */
+    cache_rounds("FOOTFALL_STATE_CACHE_SIZE=3");
+}
+
 Test(shelf, late_readings_do_not_move_the_state_backwards)
 {
     ff_msg_t *msgs;
