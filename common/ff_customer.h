@@ -49,6 +49,8 @@ typedef struct ff_tsval_s {
     const char *key;
     int64_t ts;  /* bought: time; cart: unused */
     int64_t n;   /* cart: quantity */
+    const char *read; /* cart: the value as read (NULL: absent) */
+    bool guarded;     /* cart: this batch's write is guarded by it */
 } ff_tsval_t;
 
 typedef struct ff_visit_s {

@@ -190,7 +190,9 @@ static void on_intent(parse_ctx_t *ctx, const char *f, const char *v)
 static void on_cart(parse_ctx_t *ctx, const char *f, const char *v)
 {
     ff_customer_t *c = ctx->c;
-    ff_customer_tsval_append(c, &c->cart, &c->ncart, &c->capcart, f)->n = num(v);
+    ff_tsval_t *t = ff_customer_tsval_append(c, &c->cart, &c->ncart, &c->capcart, f);
+    t->n = num(v);
+    t->read = ff_arena_strdup(c->arena, v);
 }
 
 static void on_bought(parse_ctx_t *ctx, const char *f, const char *v)
@@ -424,6 +426,14 @@ void ff_cust_cart(ff_ent_t *e, ff_customer_t *c, const char *sku, int64_t delta)
 {
     ff_tsval_t *v = ff_customer_tsval(c, &c->cart, &c->ncart, &c->capcart, sku, true);
     const char *key = ff_ent_key(e, "cart");
+    /* The quantity written is the one read plus this batch's changes, and
+     * footfall-pos clears a bought SKU from the cart meanwhile, in its own
+     * script: write only over the value read (else decide again), or a
+     * purchase's clearing is lost. */
+    if (!v->guarded) {
+        ff_ent_guard(e, key, sku, v->read);
+        v->guarded = true;
+    }
     v->n = v->n + delta > 0 ? v->n + delta : 0;
     if (v->n > 0)
         ff_ent_hset(e, key, sku, fmt_i64(e, v->n));

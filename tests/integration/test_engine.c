@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ff_customer_io.h"
 #include "ff_engine.h"
 #include "ff_testenv.h"
 
@@ -230,4 +231,74 @@ Test(engine, a_redis_outage_fails_the_batch_and_a_retry_applies_it_once)
     ff_env_reconnect_redis(&env);
     cr_assert_eq(ff_engine_run(engine, evs, 2, floors, &arena, err, sizeof err), 0, "%s", err);
     cr_assert_str_eq(ff_env_hget(&env, "ff:{s:D}:toy", "total"), "3");
+}
+
+/* footfall-web's cart write, in a processor of its own: each record adds
+ * its quantity of K1 to customer <store_id>'s cart. footfall-pos clears a
+ * bought SKU from the cart in its own script, and may do so between this
+ * read and this write. */
+typedef struct cart_ent_s {
+    ff_customer_read_t rd;
+    ff_customer_t c;
+} cart_ent_t;
+
+static const char *const cart_skus[] = {"K1"};
+
+static const char *cart_entity(void *proc, const ff_event_t *ev, ff_arena_t *a)
+{
+    (void)proc;
+    return ff_arena_printf(a, "c:%s", ((const ff_shelf_reading_t *)ev->rec)->store_id);
+}
+
+static void cart_read(void *proc, ff_ent_t *e)
+{
+    cart_ent_t *ce = e->state;
+    ff_customer_fields_t only = {.cart = cart_skus, .ncart = 1};
+    (void)proc;
+    ff_customer_read_fields(e, &ce->rd, FF_CUST_CART, 0, 0, &only);
+}
+
+static ff_ent_step_t cart_decide(void *proc, ff_ent_t *e, int round)
+{
+    toy_t *t = proc;
+    cart_ent_t *ce = e->state;
+    (void)round;
+    t->decides++;
+    ff_customer_init(&ce->c, e->tag + 2, e->arena);
+    ff_customer_parse(e, &ce->rd, &ce->c);
+    FF_ENT_FOREACH(e, ev)
+        if (!ev->replay)
+            ff_cust_cart(e, &ce->c, "K1", ((const ff_shelf_reading_t *)ev->rec)->quantity);
+    if (t->meddler) {
+        /* A purchase of K1 is applied between our read and our write. */
+        freeReplyObject(redisCommand(t->meddler, "HDEL ff:{%s}:cart K1", e->tag));
+        redisFree(t->meddler);
+        t->meddler = NULL;
+    }
+    return FF_ENT_DONE;
+}
+
+static const ff_engine_ops_t cart_ops = {.entity = cart_entity, .read = cart_read,
+                                         .decide = cart_decide};
+
+Test(engine, a_cart_cleared_by_a_purchase_meanwhile_is_not_written_back)
+{
+    ff_event_t evs[2];
+    int64_t floors[2];
+    char err[256];
+    struct timeval tv = {1, 0};
+    ff_engine_opts_t opts = {.prefix = "ff", .state_size = sizeof(cart_ent_t),
+                             .outcome_ttl_ms = 86400000};
+    ff_engine_t *carts = ff_engine_new(redis, codec, &cart_ops, &toy, &opts);
+
+    /* K1 x 5 in the cart; the batch adds 1 + 2 while a purchase clears it. */
+    freeReplyObject(ff_env_redis(&env, "HSET ff:{c:E}:cart K1 5"));
+    batch(evs, floors, 0, 2, "E");
+    toy.meddler = redisConnectWithTimeout("127.0.0.1", env.stack.redis_port, tv);
+    cr_assert_eq(ff_engine_run(carts, evs, 2, floors, &arena, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(toy.decides, 2, "the write over the cleared cart lost, and was decided again");
+    cr_assert_eq(ff_engine_stats(carts)->conflicts, 1);
+    cr_assert_str_eq(ff_env_hget(&env, "ff:{c:E}:cart", "K1"), "3",
+                     "the purchase cleared the 5; the batch's 1 + 2 came after");
+    ff_engine_destroy(carts);
 }
