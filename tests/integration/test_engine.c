@@ -29,6 +29,17 @@ typedef struct toy_ent_s {
 
 static toy_t toy;
 
+/* Once, when armed: another writer runs `cmd` (one %s: the entity's tag)
+ * between our read and our write. */
+static void meddle(toy_t *t, const char *cmd, const char *tag)
+{
+    if (!t->meddler)
+        return;
+    freeReplyObject(redisCommand(t->meddler, cmd, tag));
+    redisFree(t->meddler);
+    t->meddler = NULL;
+}
+
 static const char *toy_entity(void *proc, const ff_event_t *ev, ff_arena_t *a)
 {
     (void)proc;
@@ -69,12 +80,7 @@ static ff_ent_step_t toy_decide(void *proc, ff_ent_t *e, int round)
         ff_ent_emit(e, ev, "toy.out", rd->store_id, FF_REC_STOCK_ALERT, &a, 0);
     }
     ff_ent_hset_i64(e, ff_ent_key(e, "toy"), "total", te->total);
-    if (t->meddler) {
-        /* Another writer gets there between our read and our write. */
-        freeReplyObject(redisCommand(t->meddler, "HINCRBY ff:{%s}:toy total 1000", e->tag));
-        redisFree(t->meddler);
-        t->meddler = NULL;
-    }
+    meddle(t, "HINCRBY ff:{%s}:toy total 1000", e->tag);
     return FF_ENT_DONE;
 }
 
@@ -269,12 +275,7 @@ static ff_ent_step_t cart_decide(void *proc, ff_ent_t *e, int round)
     FF_ENT_FOREACH(e, ev)
         if (!ev->replay)
             ff_cust_cart(e, &ce->c, "K1", ((const ff_shelf_reading_t *)ev->rec)->quantity);
-    if (t->meddler) {
-        /* A purchase of K1 is applied between our read and our write. */
-        freeReplyObject(redisCommand(t->meddler, "HDEL ff:{%s}:cart K1", e->tag));
-        redisFree(t->meddler);
-        t->meddler = NULL;
-    }
+    meddle(t, "HDEL ff:{%s}:cart K1", e->tag); /* a purchase of K1 */
     return FF_ENT_DONE;
 }
 
