@@ -63,18 +63,26 @@ void ff_emit_decision(ff_ent_t *e, ff_event_t *ev, const ff_trigger_conf_t *t, c
                 &d, outcome == FF_OUTCOME_FIRED ? FF_LABEL_FIRED : FF_LABEL_SUPPRESSED + reason);
 }
 
+int ff_offer_guard(ff_ent_t *e, ff_event_t *ev, ff_customer_t *c, const ff_trigger_conf_t *t,
+                   const char *rule, const char *store_id, int64_t now, char *detail,
+                   size_t detail_size)
+{
+    int reason = ff_guard_check(&t->guard, c, store_id, ev->ts, now, detail, detail_size);
+    if (reason != FF_REASON_ELIGIBLE && reason != FF_REASON_HOLDOUT)
+        ff_emit_decision(e, ev, t, rule, FF_OUTCOME_SUPPRESSED, reason, detail, c->id, store_id,
+                         NULL);
+    return reason;
+}
+
 int ff_offer(ff_ent_t *e, ff_event_t *ev, ff_customer_t *c, const ff_trigger_conf_t *t,
              ff_offer_t *offer, int64_t now, int64_t state_now)
 {
     char detail[256], code[16];
     const char *rule = ff_offer_kind_name(offer->kind);
-    int reason = ff_guard_check(&t->guard, c, offer->store_id, ev->ts, now, detail, sizeof detail);
+    int reason = ff_offer_guard(e, ev, c, t, rule, offer->store_id, now, detail, sizeof detail);
 
-    if (reason != FF_REASON_ELIGIBLE && reason != FF_REASON_HOLDOUT) {
-        ff_emit_decision(e, ev, t, rule, FF_OUTCOME_SUPPRESSED, reason, detail, c->id,
-                         offer->store_id, NULL);
+    if (reason != FF_REASON_ELIGIBLE && reason != FF_REASON_HOLDOUT)
         return reason;
-    }
     ff_offer_code(offer->trigger_id, t->code_salt, code, sizeof code);
     offer->offer_code = ff_arena_strdup(e->arena, code);
     offer->ts = ev->ts;

@@ -42,6 +42,14 @@ void ff_emit_decision(ff_ent_t *e, ff_event_t *ev, const ff_trigger_conf_t *t, c
 int ff_offer(ff_ent_t *e, ff_event_t *ev, ff_customer_t *c, const ff_trigger_conf_t *t,
              ff_offer_t *offer, int64_t now, int64_t state_now);
 
+/* The guardrails' verdict on an offer of `rule` to c at store_id for ev,
+ * whatever the offer: FF_REASON_ELIGIBLE or FF_REASON_HOLDOUT (detail
+ * says why for a holdout), or a suppression, then also written to
+ * topic.decisions. */
+int ff_offer_guard(ff_ent_t *e, ff_event_t *ev, ff_customer_t *c, const ff_trigger_conf_t *t,
+                   const char *rule, const char *store_id, int64_t now, char *detail,
+                   size_t detail_size);
+
 /* A decision that an offer could not be made for lack of stock. */
 void ff_offer_no_stock(ff_ent_t *e, ff_event_t *ev, const ff_trigger_conf_t *t,
                        const char *rule, const char *customer_id, const char *store_id,

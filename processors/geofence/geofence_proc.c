@@ -1,16 +1,22 @@
 /* geofence_proc: footfall-geofence: store visits and consent in; NEARBY offers and staff heads-ups out.
  *
- * Per batch and customer: one round reads the customer (of its visits, only
- * the batch's stores); visits that may earn an offer or a heads-up ask the
- * store's shelves for the candidates' stock (a second round, read-only, on
- * the store's slot); then every event is applied in order (consent, visits,
- * decisions) and written by one guarded script. */
+ * Per batch and customer: one round reads the customer but its intent (of
+ * its visits, only the batch's stores). Visits that may earn an offer or a
+ * heads-up need the week of intent and the purchases ranked (a second
+ * round), then the store's stock of the candidates (a third, read-only, on
+ * the store's slot); then every event is applied in order (consent,
+ * visits, decisions) and written by one guarded script.
+ *
+ * A visit by a customer the frequency caps already stop is not ranked: a
+ * regular who was offered something today comes back many times a day,
+ * and their week of intent is the largest read there is. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ff_clock.h"
 #include "ff_customer_io.h"
+#include "ff_log.h"
 #include "ff_proc.h"
 #include "ff_trigger.h"
 #include "geofence_proc.h"
@@ -23,6 +29,7 @@ typedef struct visit_s {
     ff_event_t *ev;
     bool nearby;
     bool assist;
+    bool capped; /* nearby, but capped when read: not ranked */
     ff_candidate_t cands[MAX_CANDIDATES];
     size_t ncands, nskus;
     ff_candidate_t interests[MAX_CANDIDATES];
@@ -35,7 +42,7 @@ typedef struct visit_s {
 } visit_t;
 
 typedef struct geo_ent_s {
-    ff_customer_read_t rd;
+    ff_customer_read_t rd, intent_rd;
     ff_customer_t c;
     visit_t *visits, **tail;
 } geo_ent_t;
@@ -59,15 +66,16 @@ static const char *geo_entity(void *proc, const ff_event_t *ev, ff_arena_t *aren
 
 static void geo_read(void *proc, ff_ent_t *e)
 {
-    geo_t *geo = proc;
     geo_ent_t *ge = e->state;
     ff_customer_fields_t only = {0};
     unsigned parts = FF_CUST_CART_SIZE | FF_CUST_VISITS | FF_CUST_CONSENT | FF_CUST_OFFERS |
                      FF_CUST_PROFILE;
     const char **visits;
     size_t nev = 0;
+    (void)proc;
     /* Of the visits, only those of the stores in this batch: a regular's
-     * hash holds every store they went to. */
+     * hash holds every store they went to. The intent and the purchases
+     * come later, for the visits that need them (plan_visits). */
     FF_ENT_FOREACH(e, ev)
         nev++;
     visits = ff_arena_alloc(e->arena, 3 * nev * sizeof(*visits) + 1);
@@ -78,16 +86,9 @@ static void geo_read(void *proc, ff_ent_t *e)
         ff_customer_fields_add(e->arena, visits, &only.nvisits, 'n', g->store_id);
         ff_customer_fields_add(e->arena, visits, &only.nvisits, 't', g->store_id);
         ff_customer_fields_add(e->arena, visits, &only.nvisits, 'h', g->store_id);
-        /* The week of intent and the purchases rank what a visit can earn
-         * (an offer, a heads-up's interests): an exit or a short dwell
-         * earns neither, and intent is most of what a customer's read
-         * costs. */
-        if (geo_nearby_applies(g, &geo->rules))
-            parts |= FF_CUST_INTENT | FF_CUST_BOUGHT;
     }
     only.visits = visits;
-    ff_customer_read_fields(e, &ge->rd, parts, ff_clock_state_ms(), geo->rules.intent.window_ms,
-                            &only);
+    ff_customer_read_fields(e, &ge->rd, parts, ff_clock_state_ms(), 0, &only);
 }
 
 /* Where the candidate's stock will be: its index among the visit's SKUs
@@ -111,29 +112,66 @@ static int64_t stock_of(ff_ent_t *e, const visit_t *v, const ff_candidate_t *can
     return q > 0 ? q : 0;
 }
 
-/* Round 0: which visits need the store's stock, and of what. */
-static void plan_visits(geo_t *geo, ff_ent_t *e, geo_ent_t *ge)
+/* Round 0: what each visit may earn, and whether any needs the customer
+ * ranked. An exit or a short dwell earns nothing; a heads-up that is not
+ * due, or would be stale, lists no interests. A visit the frequency caps
+ * stop (as read) is not ranked: caps only grow as the batch is applied, so
+ * it is still capped then, unless a denial or revocation before it in the
+ * batch makes the guard say NO_CONSENT instead (those visits are ranked as
+ * before, since a customer without intent gets no decision at all). */
+static bool plan_visits(geo_t *geo, ff_ent_t *e, geo_ent_t *ge)
 {
+    int64_t now = ff_clock_now_ms();
+    bool consent_before = false, rank = false;
     FF_ENT_FOREACH(e, ev) {
         const ff_geofence_event_t *g;
         visit_t *v;
-        if (ev->replay || ev->input != INPUT_GEOFENCE)
+        char detail[256];
+        if (ev->input != INPUT_GEOFENCE) {
+            /* A grant never turns the guard's consent check from yes to no. */
+            const ff_consent_event_t *ce = ev->rec;
+            if (ce->status != FF_CONSENT_GRANTED &&
+                (ce->channel == FF_CH_PUSH || ce->channel == FF_CH_ALL))
+                consent_before = true;
+            continue;
+        }
+        if (ev->replay)
             continue;
         g = ev->rec;
         v = ff_arena_alloc(e->arena, sizeof(*v));
         memset(v, 0, sizeof(*v));
         v->ev = ev;
         v->nearby = geo_nearby_applies(g, &geo->rules);
+        v->capped = v->nearby && !consent_before &&
+                    ff_guard_check(&geo->trig.guard, &ge->c, g->store_id, g->ts, now, detail,
+                                   sizeof detail) == FF_REASON_FREQUENCY_CAP;
         v->assist = g->transition == FF_GEO_ENTER &&
                     (ge->c.spend >= geo->rules.assist_spend_min ||
-                     ff_customer_cart_nonempty(&ge->c));
-        if (v->nearby)
+                     ff_customer_cart_nonempty(&ge->c)) &&
+                    geo_assist_due(&ge->c, g, &geo->rules);
+        if ((v->nearby && !v->capped) ||
+            (v->assist && ff_guard_fresh(&geo->trig.guard, g->ts, now)))
+            rank = true;
+        *ge->tail = v;
+        ge->tail = &v->next;
+    }
+    return rank;
+}
+
+/* Round 1: with intent and purchases read, each visit's candidates and
+ * interests, and a read of the store's stock of them. */
+static void rank_visits(geo_t *geo, ff_ent_t *e, geo_ent_t *ge)
+{
+    int64_t now = ff_clock_now_ms();
+    ff_customer_parse(e, &ge->intent_rd, &ge->c);
+    for (visit_t *v = ge->visits; v; v = v->next) {
+        const ff_geofence_event_t *g = v->ev->rec;
+        if (v->nearby && !v->capped)
             v->ncands = ff_intent_candidates(&ge->c, &geo->rules.intent, g->ts, v->cands,
                                              MAX_CANDIDATES, &v->nskus);
-        if (v->assist) {
+        if (v->assist && ff_guard_fresh(&geo->trig.guard, g->ts, now))
             v->ninterests = ff_intent_interests(&ge->c, &geo->rules.intent, g->ts,
                                                 v->interests, (size_t)geo->rules.assist_top_n);
-        }
         for (size_t i = 0; i < v->ncands; i++)
             v->cand_at[i] = add_key(v, &v->cands[i]);
         for (size_t i = 0; i < v->ninterests; i++)
@@ -142,9 +180,6 @@ static void plan_visits(geo_t *geo, ff_ent_t *e, geo_ent_t *ge)
             v->sku_cmd = ff_stock_read(e, g->store_id, "stock", v->skus, v->nsku_keys);
         if (v->ncat_keys)
             v->cat_cmd = ff_stock_read(e, g->store_id, "catstock", v->cats, v->ncat_keys);
-        v->next = NULL;
-        *ge->tail = v;
-        ge->tail = &v->next;
     }
 }
 
@@ -156,6 +191,16 @@ static void nearby(geo_t *geo, ff_ent_t *e, geo_ent_t *ge, visit_t *v, int64_t n
     const ff_candidate_t *pick;
     int i;
 
+    if (v->capped) {
+        /* Capped as read, so capped now (or stale): not ranked. */
+        char detail[256];
+        int reason = ff_offer_guard(e, v->ev, &ge->c, &geo->trig, "NEARBY", g->store_id, now,
+                                    detail, sizeof detail);
+        if (reason == FF_REASON_ELIGIBLE || reason == FF_REASON_HOLDOUT)
+            ff_error("geofence.nearby", "%s at %s: capped when read but not when applied",
+                     g->customer_id, g->store_id);
+        return;
+    }
     if (!v->nearby || v->ncands == 0)
         return; /* no intent: nothing to offer, nothing to suppress */
     for (size_t k = 0; k < v->ncands; k++)
@@ -208,6 +253,8 @@ static void assist(geo_t *geo, ff_ent_t *e, geo_ent_t *ge, visit_t *v, int64_t n
     ff_interest_t *interests;
     const char *trigger_id;
 
+    /* Due as read is needed for interests (rank_visits); a heads-up since
+     * in this batch makes it not due now. */
     if (!v->assist || !geo_assist_due(&ge->c, g, &geo->rules))
         return;
     if (!ff_guard_fresh(&geo->trig.guard, g->ts, now)) {
@@ -277,8 +324,14 @@ static ff_ent_step_t geo_decide(void *proc, ff_ent_t *e, int round)
         ff_customer_init(&ge->c, customer, e->arena);
         ff_customer_parse(e, &ge->rd, &ge->c);
         ge->tail = &ge->visits;
+        if (plan_visits(geo, e, ge)) {
+            ff_customer_read(e, &ge->intent_rd, FF_CUST_INTENT | FF_CUST_BOUGHT,
+                             ff_clock_state_ms(), geo->rules.intent.window_ms);
+            return FF_ENT_MORE;
+        }
+    } else if (round == 1) {
         size_t before = ff_rpipe_count(ff_ent_pipe(e));
-        plan_visits(geo, e, ge);
+        rank_visits(geo, e, ge);
         if (ff_rpipe_count(ff_ent_pipe(e)) > before)
             return FF_ENT_MORE;
     }

@@ -4,9 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ff_clock.h"
+#include "ff_config.h"
 #include "ff_customer_io.h"
 #include "ff_engine.h"
 #include "ff_testenv.h"
+#include "geofence/geofence_proc.h"
 
 static ff_env_t env;
 static ff_redis_t *redis;
@@ -302,4 +305,122 @@ Test(engine, a_cart_cleared_by_a_purchase_meanwhile_is_not_written_back)
     cr_assert_str_eq(ff_env_hget(&env, "ff:{c:E}:cart", "K1"), "3",
                      "the purchase cleared the 5; the batch's 1 + 2 came after");
     ff_engine_destroy(carts);
+}
+
+/* footfall-geofence through the engine, one batch at a time: a visit by a
+ * customer the frequency caps already stop is not ranked, so the decision
+ * is FREQUENCY_CAP even where ranking would have found nothing in stock;
+ * unless a consent event comes before it in the batch, which may change
+ * the guard's verdict: then it is ranked as any other. */
+#define GEO_NOW 1795430400123LL /* 10:40 UTC: not in quiet hours */
+
+static ff_geofence_event_t geo_recs[4];
+static ff_consent_event_t geo_consents[2];
+
+static void geo_event(ff_event_t *ev, int64_t *floor, int64_t first, int64_t offset,
+                      const char *customer, const char *store, int64_t ts)
+{
+    ff_geofence_event_t *g = &geo_recs[offset % 4];
+    memset(g, 0, sizeof(*g));
+    g->event_id = "g";
+    g->customer_id = customer;
+    g->device_id = "d";
+    g->store_id = store;
+    g->ts = ts;
+    g->transition = FF_GEO_ENTER;
+    memset(ev, 0, sizeof(*ev));
+    ev->input = 0;
+    ev->topic = "geofence.events";
+    ev->offset = offset;
+    ev->ts = ts;
+    ev->rec = g;
+    ev->event_id = g->event_id;
+    *floor = first;
+}
+
+static void consent_event(ff_event_t *ev, int64_t *floor, int64_t offset, const char *customer,
+                          int status)
+{
+    ff_consent_event_t *c = &geo_consents[offset % 2];
+    *c = (ff_consent_event_t){"c", customer, GEO_NOW - 40000, FF_CH_PUSH, status};
+    memset(ev, 0, sizeof(*ev));
+    ev->input = 1;
+    ev->topic = "consent.events";
+    ev->offset = offset;
+    ev->ts = c->ts;
+    ev->rec = c;
+    ev->event_id = c->event_id;
+    *floor = offset;
+}
+
+/* The NEARBY decision ev produced: its reason. */
+static int nearby_reason(const ff_event_t *ev)
+{
+    for (const ff_output_t *o = ev->outputs; o; o = o->next) {
+        ff_decision_t d;
+        ff_dec_err_t err;
+        if (strcmp(o->topic, "footfall.decisions"))
+            continue;
+        cr_assert_eq(ff_codec_decode(codec, FF_REC_DECISION, o->value, o->value_len, &arena, &d,
+                                     &err, NULL),
+                     0);
+        if (!strcmp(d.rule, "NEARBY"))
+            return d.reason;
+    }
+    cr_assert_fail("offset %lld made no NEARBY decision", (long long)ev->offset);
+    return -1;
+}
+
+Test(engine, a_visit_the_caps_already_stop_is_not_ranked_unless_consent_came_first)
+{
+    ff_event_t evs[2];
+    int64_t floors[2];
+    char err[256];
+    int64_t day = ff_day_of_ms(GEO_NOW);
+    ff_conf_t *conf = ff_conf_new("geofence");
+    cr_assert_eq(ff_conf_set(conf, "holdout.percent", "0", "test", err, sizeof err), 0, "%s",
+                 err);
+    void *geo = geofence_processor.create(conf, err, sizeof err);
+    cr_assert_not_null(geo, "%s", err);
+    ff_engine_opts_t opts = {.prefix = "ff", .state_size = geofence_processor.state_size,
+                             .outcome_ttl_ms = 86400000};
+    ff_engine_t *geos = ff_engine_new(redis, codec, geofence_processor.ops, geo, &opts);
+    ff_clock_set_fixed(GEO_NOW);
+
+    /* G and H viewed K1 twice today; S1 has 10, S2 none. */
+    const char *who[] = {"G", "H"};
+    for (size_t i = 0; i < 2; i++)
+        freeReplyObject(ff_env_redis(&env, "HSET ff:{c:%s}:intent:%lld v:K1 2 k:K1 shoes", who[i],
+                                     (long long)day));
+    freeReplyObject(ff_env_redis(&env, "HSET ff:{s:S1}:stock K1 10"));
+
+    /* Each is offered K1 at S1: today's one offer. */
+    geo_event(&evs[0], &floors[0], 0, 0, "G", "S1", GEO_NOW - 60000);
+    geo_event(&evs[1], &floors[1], 0, 1, "H", "S1", GEO_NOW - 60000);
+    cr_assert_eq(ff_engine_run(geos, evs, 2, floors, &arena, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(nearby_reason(&evs[0]), FF_REASON_ELIGIBLE);
+    cr_assert_eq(nearby_reason(&evs[1]), FF_REASON_ELIGIBLE);
+
+    /* G grants push consent again and enters S2: capped as read, so not
+     * ranked (ranked, it would be NO_STOCK), since a grant cannot make the
+     * consent check fail. One read round, then the write. */
+    uint64_t rounds = ff_engine_stats(geos)->rounds;
+    consent_event(&evs[0], &floors[0], 0, "G", FF_CONSENT_GRANTED);
+    geo_event(&evs[1], &floors[1], 2, 2, "G", "S2", GEO_NOW - 30000);
+    cr_assert_eq(ff_engine_run(geos, evs, 2, floors, &arena, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(nearby_reason(&evs[1]), FF_REASON_FREQUENCY_CAP);
+    cr_assert_eq(ff_engine_stats(geos)->rounds - rounds, 2,
+                 "the customer read and the write: no intent, no stock read");
+
+    /* H opts out, then enters S2 in the same batch: the consent event may
+     * change the guard's verdict, so H is ranked, and S2 has nothing. */
+    consent_event(&evs[0], &floors[0], 1, "H", FF_CONSENT_DENIED);
+    geo_event(&evs[1], &floors[1], 3, 3, "H", "S2", GEO_NOW - 30000);
+    cr_assert_eq(ff_engine_run(geos, evs, 2, floors, &arena, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(nearby_reason(&evs[1]), FF_REASON_NO_STOCK);
+
+    ff_clock_set_wall();
+    ff_engine_destroy(geos);
+    geofence_processor.destroy(geo);
+    ff_conf_destroy(conf);
 }
