@@ -90,6 +90,7 @@ struct ff_loop_s {
     ff_series_t *m_batch, *m_latency, *m_commits, *m_aborts, *m_restarts;
     ff_series_t *m_conflicts, *m_replayed, *m_rounds;
     ff_series_t *m_phase[PHASE__COUNT];
+    int64_t phase_us[PHASE__COUNT]; /* the last batch's, for the debug log */
     int64_t last_progress;
     uint64_t rounds_at_start; /* engine rounds when the batch in hand started */
     ff_loop_stats_t stats;
@@ -252,6 +253,7 @@ static void phase_done(ff_loop_t *loop, phase_t phase, int64_t *t0)
 {
     int64_t now = ff_mono_us();
     ff_series_observe(loop->m_phase[phase], (double)(now - *t0) / 1e6);
+    loop->phase_us[phase] = now - *t0;
     *t0 = now;
 }
 
@@ -1124,11 +1126,17 @@ int ff_loop_run(ff_loop_t *loop)
         case TXN_OK:
             count_outputs(loop);
             observe_batch(loop);
-            ff_debug("loop.batch", "records=%zu events=%zu rounds=%llu outputs=%llu",
+            ff_debug("loop.batch",
+                     "records=%zu events=%zu rounds=%llu outputs=%llu ms: fill=%.1f state=%.1f "
+                     "produce=%.1f send_offsets=%.1f commit=%.1f group_commit=%.1f",
                      loop->nitems, loop->nevents,
                      (unsigned long long)(ff_engine_stats(loop->engine)->rounds -
                                           (loop->rounds_at_start - 1)),
-                     (unsigned long long)loop->stats.outputs);
+                     (unsigned long long)loop->stats.outputs, loop->phase_us[PHASE_FILL] / 1e3,
+                     loop->phase_us[PHASE_STATE] / 1e3, loop->phase_us[PHASE_PRODUCE] / 1e3,
+                     loop->phase_us[PHASE_SEND_OFFSETS] / 1e3, loop->phase_us[PHASE_COMMIT] / 1e3,
+                     loop->phase_us[PHASE_GROUP_COMMIT] / 1e3);
+            memset(loop->phase_us, 0, sizeof loop->phase_us);
             loop->rounds_at_start = 0;
             /* Counted once committed: a batch decoded again after an
              * outage is still the same records. */
