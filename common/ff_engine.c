@@ -883,6 +883,18 @@ static int exec_round(ff_engine_t *engine, char *errstr, size_t errstr_size)
     return rc;
 }
 
+/* Once the next round holds this many bytes not sent yet, they go out, so
+ * that Redis works on them while the rest of the round is decided. */
+#define EARLY_BYTES (16 * 1024)
+
+static int send_early(ff_engine_t *engine, char *errstr, size_t errstr_size)
+{
+    ff_rpipe_t *next = &engine->pipes[!engine->cur];
+    if (ff_rpipe_unsent(next) < EARLY_BYTES)
+        return 0;
+    return ff_redis_send_early(engine->redis, next, errstr, errstr_size);
+}
+
 int ff_engine_run(ff_engine_t *engine, ff_event_t *events, size_t n, const int64_t *floors,
                   ff_arena_t *arena, char *errstr, size_t errstr_size)
 {
@@ -910,6 +922,8 @@ int ff_engine_run(ff_engine_t *engine, ff_event_t *events, size_t n, const int64
             read_applied(engine, e);
             engine->ops->read(engine->proc, e);
             pending++;
+            if (send_early(engine, errstr, errstr_size) == -1)
+                return -1;
         }
         if (!pending)
             break;
@@ -937,6 +951,8 @@ int ff_engine_run(ff_engine_t *engine, ff_event_t *events, size_t n, const int64
                     p->status = ENT_WRITE;
                 else
                     undecided++;
+                if (send_early(engine, errstr, errstr_size) == -1)
+                    return -1;
             }
             if (!undecided)
                 break;
@@ -954,6 +970,8 @@ int ff_engine_run(ff_engine_t *engine, ff_event_t *events, size_t n, const int64
                 continue;
             }
             append_write(engine, e, wpipe);
+            if (send_early(engine, errstr, errstr_size) == -1)
+                return -1;
         }
         size_t nside = ff_rpipe_count(&engine->side);
         for (size_t c = 0; c < nside; c++) {

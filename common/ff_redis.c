@@ -52,6 +52,10 @@ struct ff_redis_s {
     int *target;
     unsigned char *state; /* CMD_* */
     size_t cap_state;
+    /* Standalone: the pipeline whose first `unread` commands were sent
+     * early (ff_redis_send_early) and whose replies are still to read. */
+    const ff_rpipe_t *early;
+    size_t unread;
 };
 
 void ff_redis_set_latency(ff_redis_t *r, struct ff_series_s *histogram)
@@ -196,6 +200,8 @@ void ff_rpipe_reset(ff_rpipe_t *p)
     p->ncmds = 0;
     p->nargs = 0;
     p->open_first = 0;
+    p->sent = 0;
+    p->sent_bytes = 0;
     ff_buf_reset(&p->args);
 }
 
@@ -326,7 +332,7 @@ redisReply *ff_rpipe_reply(const ff_rpipe_t *p, size_t i)
 
 /* ---- the client ----------------------------------------------------------- */
 
-enum { CMD_DONE, CMD_PENDING, CMD_ASKING };
+enum { CMD_DONE, CMD_PENDING, CMD_ASKING, CMD_SENT /* early, reply unread */ };
 
 #define MAX_ATTEMPTS 32 /* redirections of one exec before it counts as a failure */
 
@@ -810,10 +816,16 @@ static int send_pending(ff_redis_t *r, ff_rpipe_t *p, char *errstr, size_t errst
         ff_buf_reset(&r->out);
         for (size_t k = 0; k < n->ncmds; k++) {
             size_t c = n->cmds[k];
+            if (r->state[c] == CMD_SENT)
+                continue;
             if (r->state[c] == CMD_ASKING)
                 ff_buf_puts(&r->out, "*1\r\n$6\r\nASKING\r\n");
             resp_command(&r->out, p, c);
+            r->commands++;
         }
+        r->roundtrips++;
+        if (!r->out.len)
+            continue; /* all sent early */
         if (redisAppendFormattedCommand(n->ctx, r->out.data, r->out.len) != REDIS_OK) {
             snprintf(errstr, errstr_size, "redis at %s: %s", node_name(n, name, sizeof name),
                      n->ctx->errstr);
@@ -827,8 +839,6 @@ static int send_pending(ff_redis_t *r, ff_rpipe_t *p, char *errstr, size_t errst
                 goto out;
             }
         }
-        r->commands += n->ncmds;
-        r->roundtrips++;
     }
     for (int i = 0; i < r->nnodes; i++) {
         node_t *n = &r->nodes[i];
@@ -864,6 +874,8 @@ static int send_pending(ff_redis_t *r, ff_rpipe_t *p, char *errstr, size_t errst
     }
     rc = 0;
 out:
+    r->early = NULL; /* read, or dropped below */
+    r->unread = 0;
     if (rc == -1) {
         /* A node may hold commands we will not read the replies of: start
          * every one of this round afresh, with a fresh slot map. */
@@ -876,21 +888,89 @@ out:
     return rc;
 }
 
+static void state_room(ff_redis_t *r, size_t ncmds)
+{
+    if (ncmds > r->cap_state) {
+        r->cap_state = ncmds * 2;
+        r->target = ff_realloc(r->target, r->cap_state * sizeof(*r->target));
+        r->state = ff_realloc(r->state, r->cap_state);
+    }
+}
+
+/* Unless the commands sent early are p's own, drops the connection that
+ * holds their replies (p was reset, or a batch given up), and p sends
+ * everything again. */
+static void drop_stray(ff_redis_t *r, ff_rpipe_t *p)
+{
+    if (r->unread && r->early == p && p->sent == r->unread)
+        return;
+    if (r->unread)
+        node_close(&r->nodes[0]);
+    r->early = NULL;
+    r->unread = 0;
+    p->sent = 0;
+    p->sent_bytes = 0;
+}
+
+size_t ff_rpipe_unsent(const ff_rpipe_t *p)
+{
+    return p->args.len - p->sent_bytes;
+}
+
+int ff_redis_send_early(ff_redis_t *r, ff_rpipe_t *p, char *errstr, size_t errstr_size)
+{
+    char name[300];
+    node_t *n = &r->nodes[0];
+    int done = 0;
+    if (r->cluster)
+        return 0;
+    drop_stray(r, p);
+    if (p->sent == p->ncmds)
+        return 0;
+    /* Connecting and loading the scripts read replies: only while none of
+     * ours is outstanding. */
+    if (!r->unread && node_ready(r, 0, errstr, errstr_size) == -1)
+        return -1;
+    state_room(r, p->ncmds);
+    ff_buf_reset(&r->out);
+    for (size_t c = p->sent; c < p->ncmds; c++) {
+        r->state[c] = CMD_SENT;
+        r->target[c] = 0;
+        resp_command(&r->out, p, c);
+    }
+    r->commands += p->ncmds - p->sent;
+    if (redisAppendFormattedCommand(n->ctx, r->out.data, r->out.len) != REDIS_OK)
+        goto fail;
+    while (!done)
+        if (redisBufferWrite(n->ctx, &done) != REDIS_OK)
+            goto fail;
+    r->early = p;
+    r->unread = p->sent = p->ncmds;
+    p->sent_bytes = p->args.len;
+    return 0;
+fail:
+    snprintf(errstr, errstr_size, "redis at %s: %s", node_name(n, name, sizeof name),
+             n->ctx->errstr[0] ? n->ctx->errstr : "connection lost");
+    node_close(n);
+    r->early = NULL;
+    r->unread = 0;
+    p->sent = 0;
+    p->sent_bytes = 0;
+    return -1;
+}
+
 /* Executes p; fixed >= 0 sends every command to that node. */
 static int exec_on(ff_redis_t *r, ff_rpipe_t *p, int fixed, char *errstr, size_t errstr_size)
 {
     int64_t t0, deadline;
     int attempts = 0;
+    drop_stray(r, p);
     if (p->ncmds == 0)
         return 0;
     if (r->cluster && r->map_stale && refresh_map(r, errstr, errstr_size) == -1)
         return -1;
-    if (p->ncmds > r->cap_state) {
-        r->cap_state = p->ncmds * 2;
-        r->target = ff_realloc(r->target, r->cap_state * sizeof(*r->target));
-        r->state = ff_realloc(r->state, r->cap_state);
-    }
-    for (size_t c = 0; c < p->ncmds; c++) {
+    state_room(r, p->ncmds);
+    for (size_t c = p->sent; c < p->ncmds; c++) {
         r->state[c] = CMD_PENDING;
         r->target[c] = fixed >= 0 ? fixed : route(r, p, c);
     }

@@ -52,6 +52,8 @@ typedef struct ff_rpipe_s {
     ff_arena_t replies_arena;
     size_t ncmds, cap_cmds;
     size_t open_first; /* first arg of the command being built */
+    size_t sent;       /* commands [0, sent) went out early (ff_redis_send_early), */
+    size_t sent_bytes; /* args.len then */
 } ff_rpipe_t;
 
 void ff_rpipe_init(ff_rpipe_t *p);
@@ -110,6 +112,17 @@ int ff_redis_connect(ff_redis_t *r, char *errstr, size_t errstr_size);
  * Returns 0, or -1 with errstr when a connection failed or timed out (the
  * connection is dropped and re-established by the next call). */
 int ff_redis_exec(ff_redis_t *r, ff_rpipe_t *p, char *errstr, size_t errstr_size);
+/* Sends p's commands not sent yet, without reading a reply, so that Redis
+ * works on them while the caller adds more; the next ff_redis_exec(p)
+ * sends the rest and reads every reply. Standalone Redis only (in a cluster
+ * it does nothing: a redirection could not be followed mid-pipeline). If p
+ * is reset or another pipeline is executed instead, the connection, which
+ * holds replies nobody will read, is dropped first. 0, or -1 with errstr
+ * (the connection is dropped). */
+int ff_redis_send_early(ff_redis_t *r, ff_rpipe_t *p, char *errstr, size_t errstr_size);
+/* Bytes of arguments of p not sent yet. */
+size_t ff_rpipe_unsent(const ff_rpipe_t *p);
+
 /* Drops every connection (tests, and after protocol errors). */
 void ff_redis_disconnect(ff_redis_t *r);
 int ff_redis_connected(const ff_redis_t *r);

@@ -424,3 +424,82 @@ Test(engine, a_visit_the_caps_already_stop_is_not_ranked_unless_consent_came_fir
     geofence_processor.destroy(geo);
     ff_conf_destroy(conf);
 }
+
+/* ---- commands sent early (ff_redis_send_early) --------------------------- */
+
+static const char *reply_str(ff_rpipe_t *p, size_t c)
+{
+    redisReply *r = ff_rpipe_reply(p, c);
+    cr_assert_not_null(r, "command %zu has a reply", c);
+    return r->type == REDIS_REPLY_INTEGER ? ff_arena_printf(&arena, "%lld", r->integer)
+           : r->str                      ? r->str
+                                         : "(nil)";
+}
+
+Test(engine, commands_sent_early_are_answered_in_order_and_stray_replies_are_never_read)
+{
+    char err[256];
+    ff_rpipe_t p, q;
+    ff_redis_t *r = ff_redis_new(env.stack.redis_url, 0, 2000, err, sizeof err);
+    cr_assert_not_null(r, "%s", err);
+    int twice = ff_redis_script(r, "twice", "return 2 * redis.call('INCR', KEYS[1])");
+    ff_rpipe_init(&p);
+    ff_rpipe_init(&q);
+
+    /* Two sent early, one with the exec: three replies, in order. */
+    ff_rpipe_cmd(&p, "SET", "early", "1", NULL);
+    ff_rpipe_cmd(&p, "INCR", "early", NULL);
+    cr_assert_eq(ff_redis_send_early(r, &p, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ff_rpipe_unsent(&p), 0);
+    ff_rpipe_cmd(&p, "GET", "early", NULL);
+    cr_assert_eq(ff_redis_exec(r, &p, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(reply_str(&p, 0), "OK");
+    cr_assert_str_eq(reply_str(&p, 1), "2");
+    cr_assert_str_eq(reply_str(&p, 2), "2");
+
+    /* A script sent early after Redis lost its scripts: NOSCRIPT, loaded
+     * again and re-sent, once. */
+    ff_rpipe_reset(&p);
+    freeReplyObject(ff_env_redis(&env, "SCRIPT FLUSH"));
+    ff_rpipe_begin_script(&p, r, twice);
+    ff_rpipe_arg_str(&p, "1");
+    ff_rpipe_arg_str(&p, "early");
+    ff_rpipe_end(&p);
+    cr_assert_eq(ff_redis_send_early(r, &p, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ff_redis_exec(r, &p, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(reply_str(&p, 0), "6", "2 * INCR(2), run once");
+
+    /* A pipeline given up after an early send (a failed batch): its
+     * commands ran, but their replies are not taken for another's. */
+    ff_rpipe_reset(&p);
+    ff_rpipe_cmd(&p, "INCR", "early", NULL);
+    ff_rpipe_cmd(&p, "INCR", "early", NULL);
+    cr_assert_eq(ff_redis_send_early(r, &p, err, sizeof err), 0, "%s", err);
+    ff_rpipe_cmd(&q, "GET", "early", NULL);
+    cr_assert_eq(ff_redis_exec(r, &q, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ff_rpipe_reply(&q, 0)->type, REDIS_REPLY_STRING,
+                 "GET read its own reply, not an INCR's (%s)", reply_str(&q, 0));
+
+    /* The same pipeline reset and filled again before its exec. */
+    ff_rpipe_reset(&p);
+    ff_rpipe_cmd(&p, "INCR", "early", NULL);
+    cr_assert_eq(ff_redis_send_early(r, &p, err, sizeof err), 0, "%s", err);
+    ff_rpipe_reset(&p);
+    ff_rpipe_cmd(&p, "GET", "early", NULL);
+    cr_assert_eq(ff_redis_send_early(r, &p, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ff_redis_exec(r, &p, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ff_rpipe_count(&p), 1);
+    cr_assert_eq(ff_rpipe_reply(&p, 0)->type, REDIS_REPLY_STRING,
+                 "GET read its own reply, not the INCR's (%s)", reply_str(&p, 0));
+
+    /* The connection taken up again works as before. */
+    ff_rpipe_reset(&q);
+    ff_rpipe_cmd(&q, "SET", "early", "10", NULL);
+    ff_rpipe_cmd(&q, "INCR", "early", NULL);
+    cr_assert_eq(ff_redis_exec(r, &q, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(reply_str(&q, 1), "11");
+
+    ff_rpipe_term(&p);
+    ff_rpipe_term(&q);
+    ff_redis_destroy(r);
+}
