@@ -409,6 +409,8 @@ static void node_close(node_t *n)
 
 void ff_redis_disconnect(ff_redis_t *r)
 {
+    r->early = NULL; /* their replies go with the connection */
+    r->unread = 0;
     for (int i = 0; i < r->nnodes; i++)
         node_close(&r->nodes[i]);
 }

@@ -112,9 +112,22 @@ static int64_t stock_of(ff_ent_t *e, const visit_t *v, const ff_candidate_t *can
     return q > 0 ? q : 0;
 }
 
+/* Whether a visit among `visits` (the batch's so far) may send a heads-up
+ * at store: only such a visit changes when the next one there is due (the
+ * interval counts either side of the last heads-up's time, and visit times
+ * need not arrive in order), so without one, a heads-up not due as read is
+ * not due when applied. */
+static bool heads_up_before(const visit_t *visits, const char *store)
+{
+    for (const visit_t *v = visits; v; v = v->next)
+        if (v->assist && !strcmp(((const ff_geofence_event_t *)v->ev->rec)->store_id, store))
+            return true;
+    return false;
+}
+
 /* Round 0: what each visit may earn, and whether any needs the customer
  * ranked. An exit or a short dwell earns nothing; a heads-up that is not
- * due, or would be stale, lists no interests. A visit the frequency caps
+ * due (heads_up_before), or would be stale, lists no interests. A visit the frequency caps
  * stop (as read) is not ranked: caps only grow as the batch is applied, so
  * it is still capped then, unless a denial or revocation before it in the
  * batch makes the guard say NO_CONSENT instead (those visits are ranked as
@@ -148,7 +161,8 @@ static bool plan_visits(geo_t *geo, ff_ent_t *e, geo_ent_t *ge)
         v->assist = g->transition == FF_GEO_ENTER &&
                     (ge->c.spend >= geo->rules.assist_spend_min ||
                      ff_customer_cart_nonempty(&ge->c)) &&
-                    geo_assist_due(&ge->c, g, &geo->rules);
+                    (geo_assist_due(&ge->c, g, &geo->rules) ||
+                     heads_up_before(ge->visits, g->store_id));
         if ((v->nearby && !v->capped) ||
             (v->assist && ff_guard_fresh(&geo->trig.guard, g->ts, now)))
             rank = true;
@@ -253,8 +267,7 @@ static void assist(geo_t *geo, ff_ent_t *e, geo_ent_t *ge, visit_t *v, int64_t n
     ff_interest_t *interests;
     const char *trigger_id;
 
-    /* Due as read is needed for interests (rank_visits); a heads-up since
-     * in this batch makes it not due now. */
+    /* v->assist: possibly due (plan_visits), so the interests are ranked. */
     if (!v->assist || !geo_assist_due(&ge->c, g, &geo->rules))
         return;
     if (!ff_guard_fresh(&geo->trig.guard, g->ts, now)) {

@@ -353,8 +353,8 @@ static void consent_event(ff_event_t *ev, int64_t *floor, int64_t offset, const 
     *floor = offset;
 }
 
-/* The NEARBY decision ev produced: its reason. */
-static int nearby_reason(const ff_event_t *ev)
+/* The reason of the decision about rule that ev produced, or -1. */
+static int decision_reason(const ff_event_t *ev, const char *rule)
 {
     for (const ff_output_t *o = ev->outputs; o; o = o->next) {
         ff_decision_t d;
@@ -364,11 +364,39 @@ static int nearby_reason(const ff_event_t *ev)
         cr_assert_eq(ff_codec_decode(codec, FF_REC_DECISION, o->value, o->value_len, &arena, &d,
                                      &err, NULL),
                      0);
-        if (!strcmp(d.rule, "NEARBY"))
+        if (!strcmp(d.rule, rule))
             return d.reason;
     }
-    cr_assert_fail("offset %lld made no NEARBY decision", (long long)ev->offset);
     return -1;
+}
+
+static int nearby_reason(const ff_event_t *ev)
+{
+    int reason = decision_reason(ev, "NEARBY");
+    cr_assert_neq(reason, -1, "offset %lld made no NEARBY decision", (long long)ev->offset);
+    return reason;
+}
+
+static ff_engine_t *geo_engine(ff_conf_t **conf, void **geo)
+{
+    char err[256];
+    *conf = ff_conf_new("geofence");
+    cr_assert_eq(ff_conf_set(*conf, "holdout.percent", "0", "test", err, sizeof err), 0, "%s",
+                 err);
+    *geo = geofence_processor.create(*conf, err, sizeof err);
+    cr_assert_not_null(*geo, "%s", err);
+    ff_engine_opts_t opts = {.prefix = "ff", .state_size = geofence_processor.state_size,
+                             .outcome_ttl_ms = 86400000};
+    ff_clock_set_fixed(GEO_NOW);
+    return ff_engine_new(redis, codec, geofence_processor.ops, *geo, &opts);
+}
+
+static void geo_engine_destroy(ff_engine_t *geos, ff_conf_t *conf, void *geo)
+{
+    ff_clock_set_wall();
+    ff_engine_destroy(geos);
+    geofence_processor.destroy(geo);
+    ff_conf_destroy(conf);
 }
 
 Test(engine, a_visit_the_caps_already_stop_is_not_ranked_unless_consent_came_first)
@@ -377,15 +405,9 @@ Test(engine, a_visit_the_caps_already_stop_is_not_ranked_unless_consent_came_fir
     int64_t floors[2];
     char err[256];
     int64_t day = ff_day_of_ms(GEO_NOW);
-    ff_conf_t *conf = ff_conf_new("geofence");
-    cr_assert_eq(ff_conf_set(conf, "holdout.percent", "0", "test", err, sizeof err), 0, "%s",
-                 err);
-    void *geo = geofence_processor.create(conf, err, sizeof err);
-    cr_assert_not_null(geo, "%s", err);
-    ff_engine_opts_t opts = {.prefix = "ff", .state_size = geofence_processor.state_size,
-                             .outcome_ttl_ms = 86400000};
-    ff_engine_t *geos = ff_engine_new(redis, codec, geofence_processor.ops, geo, &opts);
-    ff_clock_set_fixed(GEO_NOW);
+    ff_conf_t *conf;
+    void *geo;
+    ff_engine_t *geos = geo_engine(&conf, &geo);
 
     /* G and H viewed K1 twice today; S1 has 10, S2 none. */
     const char *who[] = {"G", "H"};
@@ -418,11 +440,33 @@ Test(engine, a_visit_the_caps_already_stop_is_not_ranked_unless_consent_came_fir
     geo_event(&evs[1], &floors[1], 3, 3, "H", "S2", GEO_NOW - 30000);
     cr_assert_eq(ff_engine_run(geos, evs, 2, floors, &arena, err, sizeof err), 0, "%s", err);
     cr_assert_eq(nearby_reason(&evs[1]), FF_REASON_NO_STOCK);
+    geo_engine_destroy(geos, conf, geo);
+}
 
-    ff_clock_set_wall();
-    ff_engine_destroy(geos);
-    geofence_processor.destroy(geo);
-    ff_conf_destroy(conf);
+/* A heads-up is due when none was sent at the store within assist.interval
+ * (4 h) either side of the visit. Visit times need not arrive in order: a
+ * heads-up for a visit stamped 5 h ahead moves the last one out of the
+ * window of a visit now, not due as read. */
+Test(engine, a_heads_up_earlier_in_the_batch_can_make_a_later_one_due)
+{
+    ff_event_t evs[2];
+    int64_t floors[2];
+    char err[256];
+    ff_conf_t *conf;
+    void *geo;
+    ff_engine_t *geos = geo_engine(&conf, &geo);
+
+    freeReplyObject(ff_env_redis(&env, "HSET ff:{c:A}:cart K1 1"));
+    freeReplyObject(ff_env_redis(&env, "HSET ff:{c:A}:visits h:S1 %lld",
+                                 (long long)(GEO_NOW - 3 * 3600000LL)));
+    geo_event(&evs[0], &floors[0], 0, 0, "A", "S1", GEO_NOW + 5 * 3600000LL);
+    geo_event(&evs[1], &floors[1], 0, 1, "A", "S1", GEO_NOW);
+    cr_assert_eq(ff_engine_run(geos, evs, 2, floors, &arena, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(decision_reason(&evs[0], "STORE_ASSIST"), FF_REASON_ELIGIBLE,
+                 "8 h after the last heads-up");
+    cr_assert_eq(decision_reason(&evs[1], "STORE_ASSIST"), FF_REASON_ELIGIBLE,
+                 "5 h before the one just sent, 3 h after the one read: due");
+    geo_engine_destroy(geos, conf, geo);
 }
 
 /* ---- commands sent early (ff_redis_send_early) --------------------------- */
