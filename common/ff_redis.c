@@ -787,6 +787,34 @@ static redisReplyObjectFunctions arena_functions = {
     arena_string, arena_array, arena_integer, arena_nil, arena_free,
 };
 
+/* Writes out (commands in the protocol) to n's connection now. 0, or -1
+ * with errstr. */
+static int write_out(node_t *n, const ff_buf_t *out, char *errstr, size_t errstr_size)
+{
+    char name[300];
+    int done = 0;
+    if (redisAppendFormattedCommand(n->ctx, out->data, out->len) == REDIS_OK)
+        while (!done && redisBufferWrite(n->ctx, &done) == REDIS_OK)
+            ;
+    if (done)
+        return 0;
+    snprintf(errstr, errstr_size, "redis at %s: %s", node_name(n, name, sizeof name),
+             n->ctx->errstr[0] ? n->ctx->errstr : "connection lost");
+    return -1;
+}
+
+/* No commands sent early are waiting for their replies (read, or their
+ * connection dropped); p sends all its commands with the next exec. */
+static void forget_early(ff_redis_t *r, ff_rpipe_t *p)
+{
+    r->early = NULL;
+    r->unread = 0;
+    if (p) {
+        p->sent = 0;
+        p->sent_bytes = 0;
+    }
+}
+
 /* Sends every pending command to its node, all nodes' pipelines written
  * before any reply is read, and reads the replies into p. */
 static int send_pending(ff_redis_t *r, ff_rpipe_t *p, char *errstr, size_t errstr_size)
@@ -809,7 +837,6 @@ static int send_pending(ff_redis_t *r, ff_rpipe_t *p, char *errstr, size_t errst
     }
     for (int i = 0; i < r->nnodes; i++) {
         node_t *n = &r->nodes[i];
-        int done = 0;
         if (!n->ncmds)
             continue;
         if (node_ready(r, i, errstr, errstr_size) == -1)
@@ -828,19 +855,9 @@ static int send_pending(ff_redis_t *r, ff_rpipe_t *p, char *errstr, size_t errst
         r->roundtrips++;
         if (!r->out.len)
             continue; /* all sent early */
-        if (redisAppendFormattedCommand(n->ctx, r->out.data, r->out.len) != REDIS_OK) {
-            snprintf(errstr, errstr_size, "redis at %s: %s", node_name(n, name, sizeof name),
-                     n->ctx->errstr);
-            goto out;
-        }
         /* Written now, so that every node works while we read the first. */
-        while (!done) {
-            if (redisBufferWrite(n->ctx, &done) != REDIS_OK) {
-                snprintf(errstr, errstr_size, "redis at %s: %s", node_name(n, name, sizeof name),
-                         n->ctx->errstr[0] ? n->ctx->errstr : "connection lost");
-                goto out;
-            }
-        }
+        if (write_out(n, &r->out, errstr, errstr_size) == -1)
+            goto out;
     }
     for (int i = 0; i < r->nnodes; i++) {
         node_t *n = &r->nodes[i];
@@ -876,8 +893,7 @@ static int send_pending(ff_redis_t *r, ff_rpipe_t *p, char *errstr, size_t errst
     }
     rc = 0;
 out:
-    r->early = NULL; /* read, or dropped below */
-    r->unread = 0;
+    forget_early(r, NULL); /* read, or dropped below */
     if (rc == -1) {
         /* A node may hold commands we will not read the replies of: start
          * every one of this round afresh, with a fresh slot map. */
@@ -908,10 +924,7 @@ static void drop_stray(ff_redis_t *r, ff_rpipe_t *p)
         return;
     if (r->unread)
         node_close(&r->nodes[0]);
-    r->early = NULL;
-    r->unread = 0;
-    p->sent = 0;
-    p->sent_bytes = 0;
+    forget_early(r, p);
 }
 
 size_t ff_rpipe_unsent(const ff_rpipe_t *p)
@@ -921,9 +934,7 @@ size_t ff_rpipe_unsent(const ff_rpipe_t *p)
 
 int ff_redis_send_early(ff_redis_t *r, ff_rpipe_t *p, char *errstr, size_t errstr_size)
 {
-    char name[300];
     node_t *n = &r->nodes[0];
-    int done = 0;
     if (r->cluster)
         return 0;
     drop_stray(r, p);
@@ -941,24 +952,15 @@ int ff_redis_send_early(ff_redis_t *r, ff_rpipe_t *p, char *errstr, size_t errst
         resp_command(&r->out, p, c);
     }
     r->commands += p->ncmds - p->sent;
-    if (redisAppendFormattedCommand(n->ctx, r->out.data, r->out.len) != REDIS_OK)
-        goto fail;
-    while (!done)
-        if (redisBufferWrite(n->ctx, &done) != REDIS_OK)
-            goto fail;
+    if (write_out(n, &r->out, errstr, errstr_size) == -1) {
+        node_close(n);
+        forget_early(r, p);
+        return -1;
+    }
     r->early = p;
     r->unread = p->sent = p->ncmds;
     p->sent_bytes = p->args.len;
     return 0;
-fail:
-    snprintf(errstr, errstr_size, "redis at %s: %s", node_name(n, name, sizeof name),
-             n->ctx->errstr[0] ? n->ctx->errstr : "connection lost");
-    node_close(n);
-    r->early = NULL;
-    r->unread = 0;
-    p->sent = 0;
-    p->sent_bytes = 0;
-    return -1;
 }
 
 /* Executes p; fixed >= 0 sends every command to that node. */

@@ -29,7 +29,8 @@ typedef struct visit_s {
     ff_event_t *ev;
     bool nearby;
     bool assist;
-    bool capped; /* nearby, but capped when read: not ranked */
+    bool capped;         /* nearby, but capped when read: not ranked */
+    bool rank_interests; /* a heads-up possibly due and fresh: its interests ranked */
     ff_candidate_t cands[MAX_CANDIDATES];
     size_t ncands, nskus;
     ff_candidate_t interests[MAX_CANDIDATES];
@@ -163,8 +164,8 @@ static bool plan_visits(geo_t *geo, ff_ent_t *e, geo_ent_t *ge)
                      ff_customer_cart_nonempty(&ge->c)) &&
                     (geo_assist_due(&ge->c, g, &geo->rules) ||
                      heads_up_before(ge->visits, g->store_id));
-        if ((v->nearby && !v->capped) ||
-            (v->assist && ff_guard_fresh(&geo->trig.guard, g->ts, now)))
+        v->rank_interests = v->assist && ff_guard_fresh(&geo->trig.guard, g->ts, now);
+        if ((v->nearby && !v->capped) || v->rank_interests)
             rank = true;
         *ge->tail = v;
         ge->tail = &v->next;
@@ -176,14 +177,13 @@ static bool plan_visits(geo_t *geo, ff_ent_t *e, geo_ent_t *ge)
  * interests, and a read of the store's stock of them. */
 static void rank_visits(geo_t *geo, ff_ent_t *e, geo_ent_t *ge)
 {
-    int64_t now = ff_clock_now_ms();
     ff_customer_parse(e, &ge->intent_rd, &ge->c);
     for (visit_t *v = ge->visits; v; v = v->next) {
         const ff_geofence_event_t *g = v->ev->rec;
         if (v->nearby && !v->capped)
             v->ncands = ff_intent_candidates(&ge->c, &geo->rules.intent, g->ts, v->cands,
                                              MAX_CANDIDATES, &v->nskus);
-        if (v->assist && ff_guard_fresh(&geo->trig.guard, g->ts, now))
+        if (v->rank_interests)
             v->ninterests = ff_intent_interests(&ge->c, &geo->rules.intent, g->ts,
                                                 v->interests, (size_t)geo->rules.assist_top_n);
         for (size_t i = 0; i < v->ncands; i++)
