@@ -275,46 +275,72 @@ static void label_counter(ff_loop_t *loop, const char *name, const char *help,
     ff_series_add(ff_metrics_counter(loop->metrics, name, help, labels), n);
 }
 
-/* Per committed batch: what the metrics count. */
+/* Adds n to footfall_records_consumed_total for a topic's partition. */
+static void count_consumed(ff_loop_t *loop, const rd_kafka_message_t *rkm, double n)
+{
+    char labels[512];
+    snprintf(labels, sizeof labels, "topic=\"%s\",partition=\"%d\"", rd_kafka_topic_name(rkm->rkt),
+             (int)rkm->partition);
+    label_counter(loop, "footfall_records_consumed_total", "records read, by topic and partition",
+                  labels, n);
+}
+
+/* Per committed batch: what the metrics count. A counter is looked up by
+ * its labels once per batch, not once per record: records come in runs of
+ * one partition, and outputs are counted by label first. */
 static void observe_batch(ff_loop_t *loop)
 {
     char labels[512];
     const ff_engine_stats_t *es = ff_engine_stats(loop->engine);
     int64_t now = ff_wall_ms();
+    double by_label[FF_LABEL__COUNT] = {0};
+    size_t run = 0;
     if (!loop->metrics)
         return;
     ff_series_observe(loop->m_batch, (double)loop->nitems);
     for (size_t i = 0; i < loop->nitems; i++) {
         item_t *it = &loop->items[i];
-        const char *topic = rd_kafka_topic_name(it->rkm->rkt);
-        snprintf(labels, sizeof labels, "topic=\"%s\",partition=\"%d\"", topic,
-                 (int)it->rkm->partition);
-        label_counter(loop, "footfall_records_consumed_total", "records read, by topic and partition",
-                      labels, 1);
+        if (i > 0 && (it->rkm->rkt != loop->items[run].rkm->rkt ||
+                      it->rkm->partition != loop->items[run].rkm->partition)) {
+            count_consumed(loop, loop->items[run].rkm, (double)(i - run));
+            run = i;
+        }
         if (!it->ev) {
-            snprintf(labels, sizeof labels, "topic=\"%s\",class=\"%s\"", topic, it->dlq_class);
+            snprintf(labels, sizeof labels, "topic=\"%s\",class=\"%s\"",
+                     rd_kafka_topic_name(it->rkm->rkt), it->dlq_class);
             label_counter(loop, "footfall_dlq_total",
                           "records sent to a dead-letter topic, by source topic and error class",
                           labels, 1);
             continue;
         }
         for (ff_output_t *o = it->ev->outputs; o; o = o->next) {
-            if (o->label >= FF_LABEL_NEARBY) {
-                snprintf(labels, sizeof labels, "kind=\"%s\"", ff_label_name(o->label));
-                label_counter(loop, "footfall_triggers_total", "triggers produced, by kind",
-                              labels, 1);
+            if (o->label < 0 || o->label >= FF_LABEL__COUNT)
+                continue;
+            by_label[o->label]++;
+            if (o->label >= FF_LABEL_NEARBY)
                 ff_series_observe(loop->m_latency, (double)(now - it->ev->ts) / 1000.0);
-            } else if (o->label == FF_LABEL_FIRED) {
-                label_counter(loop, "footfall_decisions_total", "decisions, by outcome",
-                              "outcome=\"fired\"", 1);
-            } else if (o->label >= FF_LABEL_SUPPRESSED) {
-                label_counter(loop, "footfall_decisions_total", "decisions, by outcome",
-                              "outcome=\"suppressed\"", 1);
-                snprintf(labels, sizeof labels, "reason=\"%s\"",
-                         ff_reason_name(o->label - FF_LABEL_SUPPRESSED));
-                label_counter(loop, "footfall_suppressions_total",
-                              "customer-facing triggers suppressed, by reason", labels, 1);
-            }
+        }
+    }
+    if (loop->nitems)
+        count_consumed(loop, loop->items[run].rkm, (double)(loop->nitems - run));
+    for (int label = FF_LABEL_FIRED; label < FF_LABEL__COUNT; label++) {
+        if (!by_label[label])
+            continue;
+        if (label >= FF_LABEL_NEARBY) {
+            snprintf(labels, sizeof labels, "kind=\"%s\"", ff_label_name(label));
+            label_counter(loop, "footfall_triggers_total", "triggers produced, by kind", labels,
+                          by_label[label]);
+        } else if (label == FF_LABEL_FIRED) {
+            label_counter(loop, "footfall_decisions_total", "decisions, by outcome",
+                          "outcome=\"fired\"", by_label[label]);
+        } else {
+            label_counter(loop, "footfall_decisions_total", "decisions, by outcome",
+                          "outcome=\"suppressed\"", by_label[label]);
+            snprintf(labels, sizeof labels, "reason=\"%s\"",
+                     ff_reason_name(label - FF_LABEL_SUPPRESSED));
+            label_counter(loop, "footfall_suppressions_total",
+                          "customer-facing triggers suppressed, by reason", labels,
+                          by_label[label]);
         }
     }
     ff_series_set(loop->m_conflicts, (double)es->conflicts);
@@ -591,16 +617,23 @@ static void fill_batch(ff_loop_t *loop)
     loop->nlookahead = 0;
     if (loop->nitems)
         deadline = fill_deadline(loop);
+    bool past = false;
+    unsigned polls = 0;
     while (loop->nitems < (size_t)loop->batch_size && !ff_stop_requested) {
         int timeout = 100;
         rd_kafka_message_t *rkm;
-        if (deadline >= 0) {
+        /* Past the deadline, only what is already waiting (and no more
+         * clock reads: a full batch polls thousands of times). */
+        if (past) {
+            timeout = 0;
+        } else if (deadline >= 0) {
             int64_t left = deadline - ff_mono_ms();
             timeout = left > 0 ? (int)(left < 100 ? left : 100) : 0;
+            past = timeout == 0;
         }
-        /* Past the deadline, only what is already waiting. */
         rkm = rd_kafka_consumer_poll(loop->consumer, timeout);
-        heartbeat(loop);
+        if (!rkm || (++polls & 255) == 0)
+            heartbeat(loop);
         if (!rkm) {
             if (deadline < 0)
                 return; /* idle: let the caller check for a stop */

@@ -18,10 +18,16 @@ TestSuite(metrics, .fini = teardown, .timeout = 180);
 
 #define T0 (FF_TEST_NOW - 3600000LL)
 
+static void store_reading(int32_t partition, const char *store, const char *id, int64_t ts,
+                          int64_t qty)
+{
+    ff_shelf_reading_t r = {id, store, "A1", "K1", "shoes", ts, qty, 40, FF_SENSOR_WEIGHT, {0, 0}};
+    ff_env_produce(&env, "shelf.events", partition, store, FF_REC_SHELF_READING, &r);
+}
+
 static void reading(const char *id, int64_t ts, int64_t qty)
 {
-    ff_shelf_reading_t r = {id, "S1", "A1", "K1", "shoes", ts, qty, 40, FF_SENSOR_WEIGHT, {0, 0}};
-    ff_env_produce(&env, "shelf.events", 0, "S1", FF_REC_SHELF_READING, &r);
+    store_reading(0, "S1", id, ts, qty);
 }
 
 static char *scrape(const char *base)
@@ -50,8 +56,11 @@ Test(metrics, counters_match_the_records_sent_and_readyz_follows_a_redis_outage)
     snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
     const char *const envp[] = {FF_TEST_NOW_ENV, port_env, "FOOTFALL_BATCH_TIMEOUT=50ms",
                                 "FOOTFALL_BACKOFF_MAX=500ms", NULL};
-    ff_env_start(&env, 1, aof);
-    /* 10 readings (one LOW alert), 2 bad records. */
+    ff_env_start(&env, 2, aof);
+    /* 10 readings (one LOW alert), 2 bad records; 3 readings of another
+     * store on the other partition, before and after them, so a batch holds
+     * runs of both partitions. */
+    store_reading(1, "S2", "s0", T0, 40);
     static const int64_t q[] = {40, 40, 40, 6, 6, 6, 6, 6, 6, 6};
     for (int i = 0; i < 10; i++) {
         char id[16];
@@ -60,6 +69,8 @@ Test(metrics, counters_match_the_records_sent_and_readyz_follows_a_redis_outage)
     }
     ff_env_produce_raw(&env, "shelf.events", 0, "S1", "junk", 4);
     ff_env_produce_raw(&env, "shelf.events", 0, "S1", "", 0);
+    store_reading(1, "S2", "s1", T0 + 60000, 40);
+    store_reading(1, "S2", "s2", T0 + 120000, 40);
     ff_env_flush(&env);
     int p = ff_env_proc(&env, "shelf", envp);
     ff_env_wait_caught_up(&env, "footfall-shelf", topics, 60000);
@@ -74,12 +85,14 @@ Test(metrics, counters_match_the_records_sent_and_readyz_follows_a_redis_outage)
     m = scrape(base);
     cr_assert_eq(ff_metric(m, "footfall_records_consumed_total{topic=\"shelf.events\",partition=\"0\"}"),
                  12, "all 12 records counted:\n%s", m);
+    cr_assert_eq(ff_metric(m, "footfall_records_consumed_total{topic=\"shelf.events\",partition=\"1\"}"),
+                 3, "and the other partition's 3:\n%s", m);
     cr_assert_eq(ff_metric(m, "footfall_dlq_total{topic=\"shelf.events\",class=\"BAD_MAGIC\"}"), 1);
     cr_assert_eq(ff_metric(m, "footfall_dlq_total{topic=\"shelf.events\",class=\"EMPTY\"}"), 1);
     cr_assert_eq(ff_metric(m, "footfall_triggers_total{kind=\"stock_low\"}"), 1);
     cr_assert_geq(ff_metric(m, "footfall_transactions_total{result=\"committed\"}"), 1);
     cr_assert_eq(ff_metric(m, "footfall_transactions_total{result=\"aborted\"}"), 0);
-    cr_assert_eq(ff_metric(m, "footfall_batch_records_sum"), 12, "batch sizes add up to 12");
+    cr_assert_eq(ff_metric(m, "footfall_batch_records_sum"), 15, "batch sizes add up to 15");
     cr_assert_eq(ff_metric(m, "footfall_batch_records_count"),
                  ff_metric(m, "footfall_transactions_total{result=\"committed\"}"),
                  "one batch per committed transaction");
@@ -117,6 +130,12 @@ Test(metrics, counters_match_the_records_sent_and_readyz_follows_a_redis_outage)
     cr_assert(strstr(body, "Redis"), "and says why: %s", body);
     free(body);
     cr_assert_eq(probe(base, "/healthz", NULL), 200, "still alive: it is waiting, not hung");
+    /* Records of both partitions wait meanwhile: the batch after the
+     * outage's holds runs of both, each counted to its own partition. */
+    store_reading(1, "S2", "s3", T0 + 180000, 40);
+    reading("r11", T0 + 11 * 60000, 6);
+    store_reading(1, "S2", "s4", T0 + 240000, 40);
+    ff_env_flush(&env);
 
     cr_assert_eq(ff_stack_restart_redis(&env.stack), 0);
     ff_env_wait_caught_up(&env, "footfall-shelf", topics, 60000);
@@ -133,7 +152,9 @@ Test(metrics, counters_match_the_records_sent_and_readyz_follows_a_redis_outage)
     m = scrape(base);
     cr_assert_eq(ff_metric(m, "footfall_outage_pauses_total{dependency=\"redis\"}"), 1);
     cr_assert_eq(ff_metric(m, "footfall_records_consumed_total{topic=\"shelf.events\",partition=\"0\"}"),
-                 13);
+                 14, "%s", m);
+    cr_assert_eq(ff_metric(m, "footfall_records_consumed_total{topic=\"shelf.events\",partition=\"1\"}"),
+                 5, "%s", m);
     free(m);
     cr_assert_eq(ff_env_proc_stop(&env, p, SIGTERM), 0);
 }
