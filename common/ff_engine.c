@@ -152,8 +152,18 @@ const ff_engine_stats_t *ff_engine_stats(const ff_engine_t *engine)
 
 const char *ff_engine_key(ff_ent_t *e, const char *tag, const char *suffix)
 {
-    return ff_arena_concat(e->arena, e->engine->opts.prefix, ":{", tag, "}:", suffix,
-                           (const char *)NULL);
+    /* Every command names a key or two: one pass, each length taken once. */
+    const char *prefix = e->engine->opts.prefix;
+    size_t np = strlen(prefix), nt = strlen(tag), ns = strlen(suffix);
+    char *k = ff_arena_alloc(e->arena, np + nt + ns + 5), *w = k;
+    memcpy(w, prefix, np);
+    w += np;
+    memcpy(w, ":{", 2);
+    memcpy(w + 2, tag, nt);
+    w += 2 + nt;
+    memcpy(w, "}:", 2);
+    memcpy(w + 2, suffix, ns + 1);
+    return k;
 }
 
 const char *ff_ent_key(ff_ent_t *e, const char *suffix)

@@ -317,6 +317,13 @@ size_t ff_fmt_i64(char *out, int64_t v)
     char tmp[21];
     size_t n = 0, len = 0;
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    /* Most calls are protocol lengths and small counts. */
+    if (v >= 0 && v < 100) {
+        if (v >= 10)
+            out[len++] = (char)('0' + v / 10);
+        out[len++] = (char)('0' + v % 10);
+        return len;
+    }
     do {
         tmp[n++] = (char)('0' + u % 10);
         u /= 10;

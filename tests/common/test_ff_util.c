@@ -570,7 +570,7 @@ Test(ff_hash64, depends_on_every_byte_length_and_seed)
 
 Test(ff_fmt_i64, writes_what_printf_writes_at_the_edges)
 {
-    const int64_t values[] = {0, 7, -7, 10, 99, 100, -100, 1795445495123LL, INT64_MAX, INT64_MIN};
+    const int64_t values[] = {0, 7, 9, -7, 10, 11, 99, 100, -99, -100, 1795445495123LL, INT64_MAX, INT64_MIN};
     for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
         char got[32], want[32];
         size_t n = ff_fmt_i64(got, values[i]);
