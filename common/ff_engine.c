@@ -171,17 +171,6 @@ const char *ff_ent_key(ff_ent_t *e, const char *suffix)
     return ff_engine_key(e, e->tag, suffix);
 }
 
-const char *ff_ent_keyf(ff_ent_t *e, const char *fmt, ...)
-{
-    ff_buf_t *b = &e->engine->scratch;
-    va_list ap;
-    ff_buf_reset(b);
-    va_start(ap, fmt);
-    ff_buf_vprintf(b, fmt, ap);
-    va_end(ap);
-    return ff_ent_key(e, b->data);
-}
-
 ff_rpipe_t *ff_ent_pipe(ff_ent_t *e)
 {
     return &e->engine->pipes[!e->engine->cur];

@@ -144,7 +144,6 @@ struct ff_ent_s {
 
 /* "<prefix>:{<tag>}:<suffix>", from the batch arena. */
 const char *ff_ent_key(ff_ent_t *e, const char *suffix);
-const char *ff_ent_keyf(ff_ent_t *e, const char *fmt, ...) FF_PRINTF(2, 3);
 /* A key of another entity (a store's stock read from a customer), same form. */
 const char *ff_engine_key(ff_ent_t *e, const char *tag, const char *suffix);
 

@@ -61,8 +61,10 @@ static const char *geo_entity(void *proc, const ff_event_t *ev, ff_arena_t *aren
 {
     (void)proc;
     if (ev->input == INPUT_CONSENT)
-        return ff_arena_printf(arena, "c:%s", ((const ff_consent_event_t *)ev->rec)->customer_id);
-    return ff_arena_printf(arena, "c:%s", ((const ff_geofence_event_t *)ev->rec)->customer_id);
+        return ff_arena_concat(arena, "c:", ((const ff_consent_event_t *)ev->rec)->customer_id,
+                               (const char *)NULL);
+    return ff_arena_concat(arena, "c:", ((const ff_geofence_event_t *)ev->rec)->customer_id,
+                           (const char *)NULL);
 }
 
 static void geo_read(void *proc, ff_ent_t *e)

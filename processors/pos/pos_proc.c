@@ -36,7 +36,7 @@ static const char *pos_entity(void *proc, const ff_event_t *ev, ff_arena_t *aren
 {
     const ff_pos_transaction_t *tx = ev->rec;
     (void)proc;
-    return tx->customer_id ? ff_arena_printf(arena, "c:%s", tx->customer_id) : NULL;
+    return tx->customer_id ? ff_arena_concat(arena, "c:", tx->customer_id, (const char *)NULL) : NULL;
 }
 
 static void pos_read(void *proc, ff_ent_t *e)

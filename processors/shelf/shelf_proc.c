@@ -193,7 +193,7 @@ static const char *shelf_entity(void *proc, const ff_event_t *ev, ff_arena_t *ar
 {
     const ff_shelf_reading_t *r = ev->rec;
     (void)proc;
-    return ff_arena_printf(arena, "s:%s", r->store_id);
+    return ff_arena_concat(arena, "s:", r->store_id, (const char *)NULL);
 }
 
 static uint64_t pos_hash(const char *shelf, const char *sku)
@@ -226,7 +226,8 @@ static void shelf_read(void *proc, ff_ent_t *e)
         pos->hash = hash;
         pos->shelf = r->shelf_id;
         pos->sku = r->sku;
-        pos->key = ff_ent_keyf(e, "shelf:%s:%s", r->shelf_id, r->sku);
+        pos->key = ff_ent_key(e, ff_arena_concat(e->arena, "shelf:", r->shelf_id, ":", r->sku,
+                                                        (const char *)NULL));
         pos->read_cmd = SIZE_MAX;
         cached = ff_map_get(&sh->cache, pos->key, strlen(pos->key));
         if (cached) {

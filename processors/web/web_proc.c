@@ -44,7 +44,7 @@ static const char *web_entity(void *proc, const ff_event_t *ev, ff_arena_t *aren
 {
     const ff_web_event_t *w = ev->rec;
     (void)proc;
-    return ff_arena_printf(arena, "c:%s", w->customer_id);
+    return ff_arena_concat(arena, "c:", w->customer_id, (const char *)NULL);
 }
 
 static void web_read(void *proc, ff_ent_t *e)
