@@ -89,6 +89,13 @@ if nsrc > 0 then
   outcomes = #fields - #stale
 end
 
+-- At most how many fields a key holds, for the capped ops: counted once per
+-- key (HLEN), then raised by what each write may add, so a batch of many
+-- writes to one bucket asks again only when the bound reaches the cap.
+-- Deletes and expiry leave it an upper bound; any other op forgets it.
+-- (Each key has one index: the client dedups.)
+local upto = {}
+
 local nops = tonumber(arg())
 for _ = 1, nops do
   local cmd, k, nargs = arg(), tonumber(arg()), tonumber(arg())
@@ -96,26 +103,48 @@ for _ = 1, nops do
   for a = 1, nargs do
     args[a] = arg()
   end
-  if cmd == 'HINCRBYZ' then
-    if redis.call('HINCRBY', KEYS[k], args[1], args[2]) == 0 then
-      redis.call('HDEL', KEYS[k], args[1])
+  if cmd == 'HINCRBYCAP' or cmd == 'HSETCAP' then
+    local max, n = tonumber(args[3]), upto[k]
+    local write = cmd == 'HSETCAP' and 'HSET' or 'HINCRBY'
+    if not n or n >= max then
+      n = redis.call('HLEN', KEYS[k])
     end
-  elseif cmd == 'HINCRBYCAP' or cmd == 'HSETCAP' then
-    if redis.call('HLEN', KEYS[k]) < tonumber(args[3])
-        or redis.call('HEXISTS', KEYS[k], args[1]) == 1 then
-      redis.call(cmd == 'HSETCAP' and 'HSET' or 'HINCRBY', KEYS[k], args[1], args[2])
+    if n < max then
+      redis.call(write, KEYS[k], args[1], args[2])
+      upto[k] = n + 1
+    else
+      if redis.call('HEXISTS', KEYS[k], args[1]) == 1 then
+        redis.call(write, KEYS[k], args[1], args[2])
+      end
+      upto[k] = n
     end
-  elseif cmd == 'HPRUNE' then
-    local max, all, old = tonumber(args[1]), redis.call('HGETALL', KEYS[k]), {}
-    for f = 1, #all, 2 do
-      local v = tonumber(all[f + 1])
-      if v and v <= max then
-        old[#old + 1] = all[f]
+  else
+    local n = upto[k]
+    if n then
+      if cmd == 'HINCRBY' or cmd == 'HINCRBYZ' then
+        upto[k] = n + 1
+      elseif cmd == 'HSET' then
+        upto[k] = n + nargs / 2
+      elseif cmd ~= 'PEXPIRE' and cmd ~= 'HDEL' and cmd ~= 'HPRUNE' then
+        upto[k] = nil
       end
     end
-    sliced('HDEL', KEYS[k], old, 1000)
-  else
-    redis.call(cmd, KEYS[k], unpack(args))
+    if cmd == 'HINCRBYZ' then
+      if redis.call('HINCRBY', KEYS[k], args[1], args[2]) == 0 then
+        redis.call('HDEL', KEYS[k], args[1])
+      end
+    elseif cmd == 'HPRUNE' then
+      local max, all, old = tonumber(args[1]), redis.call('HGETALL', KEYS[k]), {}
+      for f = 1, #all, 2 do
+        local v = tonumber(all[f + 1])
+        if v and v <= max then
+          old[#old + 1] = all[f]
+        end
+      end
+      sliced('HDEL', KEYS[k], old, 1000)
+    else
+      redis.call(cmd, KEYS[k], unpack(args))
+    end
   end
 end
 
