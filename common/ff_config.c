@@ -2,6 +2,7 @@
 #include "ff_config.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -47,12 +48,50 @@ static int setting_index(const char *key)
     return -1;
 }
 
+/* A default is "VALUE" or "VALUE|PROC=VALUE|…": the value for proc, else
+ * the first. "{proc}" in it is replaced by the processor's name. */
 static char *expand_default(const char *def, const char *proc)
 {
-    const char *p = strstr(def, "{proc}");
-    if (!p)
-        return ff_strdup(def);
-    return ff_asprintf("%.*s%s%s", (int)(p - def), def, proc, p + 6);
+    const char *end = strchr(def, '|'), *p;
+    size_t n = end ? (size_t)(end - def) : strlen(def), plen = strlen(proc);
+    while (end) {
+        const char *name = end + 1, *eq = strchr(name, '=');
+        end = strchr(name, '|');
+        if (eq && (size_t)(eq - name) == plen && !strncmp(name, proc, plen)) {
+            def = eq + 1;
+            n = end ? (size_t)(end - def) : strlen(def);
+            break;
+        }
+    }
+    p = strstr(def, "{proc}");
+    if (!p || (size_t)(p - def) >= n)
+        return ff_asprintf("%.*s", (int)n, def);
+    return ff_asprintf("%.*s%s%.*s", (int)(p - def), def, proc, (int)(n - (size_t)(p - def) - 6),
+                       p + 6);
+}
+
+/* The default as help shows it: for one processor, its value; for any,
+ * "VALUE (PROC: VALUE, …)". */
+static char *describe_default(const char *def, const char *proc)
+{
+    char *out = expand_default(def, proc);
+    const char *end = strchr(def, '|');
+    if (!end || proc[0] != '<') /* a real processor: its own value */
+        return out;
+    ff_buf_t b;
+    ff_buf_init(&b);
+    ff_buf_puts(&b, out);
+    free(out);
+    for (const char *sep = " ("; end; sep = ", ") {
+        const char *name = end + 1, *eq = strchr(name, '=');
+        end = strchr(name, '|');
+        if (!eq)
+            continue;
+        ff_buf_printf(&b, "%s%.*s: %.*s", sep, (int)(eq - name), name,
+                      (int)(end ? end - eq - 1 : (ptrdiff_t)strlen(eq + 1)), eq + 1);
+    }
+    ff_buf_puts(&b, ")");
+    return b.data;
 }
 
 static int parse_value(const ff_setting_t *s, const char *value, int64_t *num)
@@ -448,7 +487,7 @@ void ff_conf_print_help(FILE *fp, unsigned procs, const char *proc)
         char *def;
         if (!(s->procs & procs))
             continue;
-        def = expand_default(s->def, proc);
+        def = describe_default(s->def, proc);
         ff_conf_env_name(s->key, env, sizeof env);
         fprintf(fp, "  --%s\n      %s\n      env %s, default '%s'\n", s->key, s->help, env, def);
         free(def);

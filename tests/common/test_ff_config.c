@@ -133,7 +133,7 @@ Test(ff_config, defaults_come_from_the_table)
     cr_assert_eq(ff_conf_int(conf, "batch.size"), 5000);
     cr_assert_eq(ff_conf_int(conf, "http.port"), 0);
     cr_assert_eq(ff_conf_int(conf, "redis.timeout"), 5000, "5s in ms");
-    cr_assert_eq(ff_conf_int(conf, "batch.timeout"), 20);
+    cr_assert_eq(ff_conf_int(conf, "batch.timeout"), 10);
     cr_assert_eq(ff_conf_int(conf, "intent.window"), 7 * 86400000LL, "7d in ms");
     cr_assert_eq(ff_conf_int(conf, "offsets.plain_commit"), 1);
     cr_assert_str_eq(ff_conf_str(conf, "log.level"), "info");
@@ -145,6 +145,16 @@ Test(ff_config, group_id_default_names_the_processor)
     cr_assert_str_eq(ff_conf_str(conf, "group.id"), "footfall-shelf");
     ff_conf_t *web = ff_conf_new("web");
     cr_assert_str_eq(ff_conf_str(web, "group.id"), "footfall-web");
+    ff_conf_destroy(web);
+}
+
+Test(ff_config, a_default_may_differ_by_processor)
+{
+    ff_conf_t *geo = ff_conf_new("geofence"), *web = ff_conf_new("web");
+    cr_assert_eq(ff_conf_int(geo, "batch.timeout"), 20, "geofence's own default");
+    cr_assert_str_eq(ff_conf_source(geo, "batch.timeout"), "default");
+    cr_assert_eq(ff_conf_int(web, "batch.timeout"), 10, "everyone else's");
+    ff_conf_destroy(geo);
     ff_conf_destroy(web);
 }
 
@@ -529,6 +539,21 @@ Test(ff_config, help_lists_this_binarys_settings_with_env_and_default)
     cr_assert_not_null(strstr(text, "--kafka.<property>"));
     cr_assert_null(strstr(text, "--topic.web\n"), "web's input is not shelf's business");
     cr_assert_null(strstr(text, "{proc}"), "defaults are expanded");
+    cr_assert_not_null(strstr(text, "env FOOTFALL_BATCH_TIMEOUT, default '10ms'\n"), "%s", text);
+    free(text);
+}
+
+Test(ff_config, help_for_any_processor_shows_every_processors_default)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&text, &len);
+    cr_assert_not_null(fp);
+    ff_conf_print_help(fp, FF_P_ALL, "<processor>");
+    fclose(fp);
+    cr_assert_not_null(strstr(text, "env FOOTFALL_BATCH_TIMEOUT, default '10ms (geofence: 20ms)'\n"),
+                       "%s", text);
+    cr_assert_not_null(strstr(text, "default 'footfall-<processor>'\n"), "%s", text);
     free(text);
 }
 
