@@ -47,6 +47,11 @@
  * latency run: see start_proc. */
 #define BENCH_FETCH_WAIT_MS "2"
 
+/* The do-nothing consumer reads the same records at about 0.3 or about 2
+ * million records/s from one read to the next on the embedded broker (cause
+ * not found): the ceiling is the best of this many reads. */
+#define CEILING_READS 3
+
 typedef struct bproc_s {
     const char *name;
     const char *inputs[3];  /* topic settings, NULL-terminated */
@@ -100,6 +105,7 @@ typedef struct result_s {
     bool ran, latency_ran;
     int64_t records;       /* in the measured window */
     double ceiling_rps;
+    double ceiling_reads[CEILING_READS]; /* each read's; ceiling_rps is the best */
     double rps;            /* sustained, from the first batch to caught up */
     double startup_s;      /* from start to its first batch (group join) */
     double roundtrips_per_record;
@@ -1169,6 +1175,10 @@ static int write_json(const opts_t *o, const result_t *res, char *path, size_t s
             continue;
         j = json_object();
         json_object_set_new(j, "ceiling_rps", num(r->ceiling_rps));
+        json_t *reads = json_array();
+        for (int i = 0; i < CEILING_READS; i++)
+            json_array_append_new(reads, num(r->ceiling_reads[i]));
+        json_object_set_new(j, "ceiling_reads_rps", reads);
         json_object_set_new(j, "rps", num(r->rps));
         json_object_set_new(j, "redis_roundtrips_per_record", num(r->roundtrips_per_record));
         json_object_set_new(j, "redis_server_reads_per_record", num(r->server_reads_per_record));
@@ -1478,13 +1488,21 @@ int cmd_bench(int argc, char **argv)
             produce(pconf, codec, w, p, o.records, 0, true) == -1)
             goto out;
         pin_self(proc_cpus);
-        res[p].ceiling_rps = ceiling(conf, p, o.partitions, o.records, o.records);
+        res[p].ceiling_rps = 0;
+        for (int i = 0; i < CEILING_READS && res[p].ceiling_rps >= 0; i++) {
+            double c = ceiling(conf, p, o.partitions, o.records, o.records);
+            res[p].ceiling_reads[i] = c;
+            res[p].ceiling_rps = c < 0 ? -1 : FF_MAX(res[p].ceiling_rps, c);
+        }
         pin_self(other_cpus);
         if (res[p].ceiling_rps < 0) {
             failed++;
             continue;
         }
-        printf("    ceiling: %.0f records/s\n", res[p].ceiling_rps);
+        printf("    ceiling: %.0f records/s (best of", res[p].ceiling_rps);
+        for (int i = 0; i < CEILING_READS; i++)
+            printf(" %.0f", res[p].ceiling_reads[i]);
+        printf(")\n");
         fflush(stdout);
         if (throughput(&st, pconf, codec, w, &o, p, o.records, o.records, &res[p]) == -1) {
             failed++;
