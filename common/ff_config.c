@@ -2,7 +2,6 @@
 #include "ff_config.h"
 
 #include <ctype.h>
-#include <stddef.h>
 #include <stdbool.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -50,21 +49,40 @@ static int setting_index(const char *key)
 
 /* A default is "VALUE" or "VALUE|PROC=VALUE|…": the value for proc, else
  * the first. "{proc}" in it is replaced by the processor's name. */
+
+/* The next "PROC=VALUE" after *at (which points at a '|' or the end of the
+ * default); false when there is none. A segment without '=' is skipped. */
+static bool next_override(const char **at, const char **name, size_t *nlen, const char **val,
+                          size_t *vlen)
+{
+    while (**at == '|') {
+        const char *seg = *at + 1, *end = strchr(seg, '|'), *eq;
+        size_t len = end ? (size_t)(end - seg) : strlen(seg);
+        *at = seg + len;
+        eq = memchr(seg, '=', len);
+        if (!eq)
+            continue;
+        *name = seg;
+        *nlen = (size_t)(eq - seg);
+        *val = eq + 1;
+        *vlen = len - *nlen - 1;
+        return true;
+    }
+    return false;
+}
+
 static char *expand_default(const char *def, const char *proc)
 {
-    const char *end = strchr(def, '|'), *p;
-    size_t n = end ? (size_t)(end - def) : strlen(def), plen = strlen(proc);
-    while (end) {
-        const char *name = end + 1, *eq = strchr(name, '=');
-        end = strchr(name, '|');
-        if (eq && (size_t)(eq - name) == plen && !strncmp(name, proc, plen)) {
-            def = eq + 1;
-            n = end ? (size_t)(end - def) : strlen(def);
+    size_t n = strcspn(def, "|"), plen = strlen(proc), nlen, vlen;
+    const char *at = def + n, *name, *val, *p;
+    while (next_override(&at, &name, &nlen, &val, &vlen))
+        if (nlen == plen && !strncmp(name, proc, plen)) {
+            def = val;
+            n = vlen;
             break;
         }
-    }
     p = strstr(def, "{proc}");
-    if (!p || (size_t)(p - def) >= n)
+    if (!p || (size_t)(p - def) + 6 > n)
         return ff_asprintf("%.*s", (int)n, def);
     return ff_asprintf("%.*s%s%.*s", (int)(p - def), def, proc, (int)(n - (size_t)(p - def) - 6),
                        p + 6);
@@ -74,23 +92,21 @@ static char *expand_default(const char *def, const char *proc)
  * "VALUE (PROC: VALUE, …)". */
 static char *describe_default(const char *def, const char *proc)
 {
+    const char *at = def + strcspn(def, "|"), *name, *val, *sep = " (";
+    size_t nlen, vlen;
     char *out = expand_default(def, proc);
-    const char *end = strchr(def, '|');
-    if (!end || proc[0] != '<') /* a real processor: its own value */
-        return out;
     ff_buf_t b;
+    if (!*at || proc[0] != '<') /* a real processor: its own value */
+        return out;
     ff_buf_init(&b);
     ff_buf_puts(&b, out);
     free(out);
-    for (const char *sep = " ("; end; sep = ", ") {
-        const char *name = end + 1, *eq = strchr(name, '=');
-        end = strchr(name, '|');
-        if (!eq)
-            continue;
-        ff_buf_printf(&b, "%s%.*s: %.*s", sep, (int)(eq - name), name,
-                      (int)(end ? end - eq - 1 : (ptrdiff_t)strlen(eq + 1)), eq + 1);
+    while (next_override(&at, &name, &nlen, &val, &vlen)) {
+        ff_buf_printf(&b, "%s%.*s: %.*s", sep, (int)nlen, name, (int)vlen, val);
+        sep = ", ";
     }
-    ff_buf_puts(&b, ")");
+    if (sep[0] == ',') /* at least one */
+        ff_buf_puts(&b, ")");
     return b.data;
 }
 

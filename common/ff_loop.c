@@ -632,7 +632,9 @@ static void fill_batch(ff_loop_t *loop)
             past = timeout == 0;
         }
         rkm = rd_kafka_consumer_poll(loop->consumer, timeout);
-        if (!rkm || (++polls & 255) == 0)
+        /* On the first poll of every batch, whatever its size, and every
+         * 256 after: a catch-up never polls empty. */
+        if (!rkm || (polls++ & 255) == 0)
             heartbeat(loop);
         if (!rkm) {
             if (deadline < 0)

@@ -1509,6 +1509,9 @@ int cmd_bench(int argc, char **argv)
             continue;
         }
         res[p].ran = true;
+        /* Memory figures come from the memory run alone, if it succeeds. */
+        res[p].rss_mb_1m = res[p].rss_mb_10m = res[p].peak_rss_mb = 0;
+        res[p].memory_records = 0;
         printf("    footfall-%s: %.0f records/s, %.4f round trips and %.2f CPU s per million "
                "records\n    per batch of %.0f records (ms):",
                bprocs[p].name, res[p].rps, res[p].roundtrips_per_record,
