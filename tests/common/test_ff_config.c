@@ -525,14 +525,21 @@ Test(ff_config, own_flag_missing_its_value_is_an_error)
 
 /* ---- --help text ----------------------------------------------------------------------------- */
 
-Test(ff_config, help_lists_this_binarys_settings_with_env_and_default)
+/* What ff_conf_print_help writes, malloc'd. */
+static char *help_text(unsigned procs, const char *proc)
 {
     char *text = NULL;
     size_t len = 0;
     FILE *fp = open_memstream(&text, &len);
     cr_assert_not_null(fp);
-    ff_conf_print_help(fp, FF_P_SHELF, "shelf");
+    ff_conf_print_help(fp, procs, proc);
     fclose(fp);
+    return text;
+}
+
+Test(ff_config, help_lists_this_binarys_settings_with_env_and_default)
+{
+    char *text = help_text(FF_P_SHELF, "shelf");
     cr_assert_not_null(strstr(text, "--group.id\n"), "%s", text);
     cr_assert_not_null(strstr(text, "env FOOTFALL_GROUP_ID, default 'footfall-shelf'"));
     cr_assert_not_null(strstr(text, "--stock.low.percent\n"));
@@ -545,12 +552,7 @@ Test(ff_config, help_lists_this_binarys_settings_with_env_and_default)
 
 Test(ff_config, help_for_any_processor_shows_every_processors_default)
 {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *fp = open_memstream(&text, &len);
-    cr_assert_not_null(fp);
-    ff_conf_print_help(fp, FF_P_ALL, "<processor>");
-    fclose(fp);
+    char *text = help_text(FF_P_ALL, "<processor>");
     cr_assert_not_null(strstr(text, "env FOOTFALL_BATCH_TIMEOUT, default '10ms (geofence: 20ms)'\n"),
                        "%s", text);
     cr_assert_not_null(strstr(text, "default 'footfall-<processor>'\n"), "%s", text);
