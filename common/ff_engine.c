@@ -306,11 +306,6 @@ void ff_ent_hdel(ff_ent_t *e, const char *key, const char *field)
     ff_ent_op(e, "HDEL", key, 1, args, NULL);
 }
 
-void ff_ent_del(ff_ent_t *e, const char *key)
-{
-    ff_ent_op(e, "DEL", key, 0, NULL, NULL);
-}
-
 void ff_ent_pexpire(ff_ent_t *e, const char *key, int64_t ms)
 {
     struct ff_ent_private_s *p = e->priv;

@@ -152,7 +152,10 @@ ff_rpipe_t *ff_ent_pipe(ff_ent_t *e);
 /* A reply of the round that just ran. */
 redisReply *ff_ent_reply(ff_ent_t *e, size_t index);
 
-/* Writes, applied atomically in the order given, only if every guard holds. */
+/* Writes, applied atomically in the order given, only if every guard holds.
+ * ff_ent_op takes HSET, HINCRBY, HINCRBYZ, HINCRBYCAP, HSETCAP, HDEL,
+ * HPRUNE, PEXPIRE and SADD (ff_apply.lua refuses any other: a field deleted
+ * waits for the end of the script, see there). */
 void ff_ent_op(ff_ent_t *e, const char *cmd, const char *key, int nargs, const char *const *args,
                const size_t *lens);
 void ff_ent_hset(ff_ent_t *e, const char *key, const char *field, const char *value);
@@ -174,7 +177,6 @@ void ff_ent_hset_cap(ff_ent_t *e, const char *key, const char *field, const char
  * server reads the hash, so a large one is pruned without a client reading
  * it whole. */
 void ff_ent_hprune(ff_ent_t *e, const char *key, int64_t max);
-void ff_ent_del(ff_ent_t *e, const char *key);
 void ff_ent_pexpire(ff_ent_t *e, const char *key, int64_t ms);
 /* Only write if the hash field still holds `expected` (NULL: still absent). */
 void ff_ent_guard(ff_ent_t *e, const char *key, const char *field, const char *expected);

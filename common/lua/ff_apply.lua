@@ -23,6 +23,13 @@
 --       nout, then per outcome: field, blob
 --       outcome ttl (ms)
 -- Returns {1} when applied, or {0, what, field, current} when a guard failed.
+--
+-- No key is emptied before the end. In a Redis Cluster slot being migrated,
+-- the old master runs a script only if every key it names is still there,
+-- and fails any command on a key that is not: one this script emptied, say.
+-- Redis does not undo what the script wrote before such an error, so a field
+-- to delete is only marked (absent from then on, for every op below), and
+-- every marked field is deleted at the end, after the last command on its key.
 local i = 1
 local function arg()
   local v = ARGV[i]
@@ -58,8 +65,64 @@ local function sliced(cmd, key, list, step)
   end
 end
 
--- All guards hold: apply.
+-- gone[k][field]: a field still in key k, deleted at the end. Invariant:
+-- every marked field exists, so no HDEL of the end but the last empties a key.
+local gone, ngone, marks, marked_keys = {}, {}, {}, {}
+local function mark(k, f)
+  local g = gone[k]
+  if not g then
+    g = {}
+    gone[k], ngone[k], marks[k] = g, 0, {}
+    marked_keys[#marked_keys + 1] = k
+  end
+  if not g[f] then
+    g[f] = true
+    ngone[k] = ngone[k] + 1
+    marks[k][#marks[k] + 1] = f
+  end
+end
+local function is_gone(k, f)
+  local g = gone[k]
+  return g ~= nil and g[f] == true
+end
+local function unmark(k, f)
+  if is_gone(k, f) then
+    gone[k][f] = nil
+    ngone[k] = ngone[k] - 1
+    return true
+  end
+  return false
+end
+-- HINCRBY, a marked field counting as absent; returns the new value.
+local function incr(k, f, by)
+  if unmark(k, f) then
+    redis.call('HSET', KEYS[k], f, by)
+    return tonumber(by)
+  end
+  return redis.call('HINCRBY', KEYS[k], f, by)
+end
+-- HSET of the field/value pairs in list.
+local function hset(k, list)
+  for a = 1, #list, 2 do
+    unmark(k, list[a])
+  end
+  redis.call('HSET', KEYS[k], unpack(list))
+end
+
+-- All guards hold. Every op known, before anything is written: none of
+-- them empties a key but through the marks.
 local after_guards = i
+local known = {HSET = true, HINCRBY = true, HINCRBYZ = true, HINCRBYCAP = true, HSETCAP = true,
+               HDEL = true, HPRUNE = true, PEXPIRE = true, SADD = true}
+do
+  local j = after_guards + 1
+  for _ = 1, tonumber(ARGV[after_guards]) do
+    if not known[ARGV[j]] then
+      return redis.error_reply('ff_apply: unknown op ' .. tostring(ARGV[j]))
+    end
+    j = j + 3 + tonumber(ARGV[j + 2])
+  end
+end
 i = src_at
 local floors, applied = {}, {}
 for _ = 1, nsrc do
@@ -72,21 +135,19 @@ i = after_guards
 sliced('HSET', KEYS[1], applied, 1000)
 
 -- Outcomes of a source below its committed floor can never be re-delivered:
--- drop them. One HKEYS serves every source; what it leaves tells whether the
--- hash still exists, without asking again.
+-- drop them (at the end). One HKEYS serves every source; what it leaves tells
+-- whether the hash will still exist, without asking again.
 local outcomes = -1 -- unknown
 if nsrc > 0 then
-  local stale = {}
   local fields = redis.call('HKEYS', KEYS[2])
   for _, f in ipairs(fields) do
     local src, off = string.match(f, '^(.*):(%d+)$')
     local floor = src and floors[src]
     if floor and tonumber(off) < floor then
-      stale[#stale + 1] = f
+      mark(2, f)
     end
   end
-  sliced('HDEL', KEYS[2], stale, 1000)
-  outcomes = #fields - #stale
+  outcomes = #fields - (ngone[2] or 0)
 end
 
 -- At most how many fields a key holds, for the capped ops: counted once per
@@ -104,19 +165,21 @@ for _ = 1, nops do
     args[a] = arg()
   end
   if cmd == 'HINCRBYCAP' or cmd == 'HSETCAP' then
-    local max, n = tonumber(args[3]), upto[k]
-    local write = cmd == 'HSETCAP' and 'HSET' or 'HINCRBY'
+    local f, v, max, n = args[1], args[2], tonumber(args[3]), upto[k]
     if not n or n >= max then
-      n = redis.call('HLEN', KEYS[k])
+      n = redis.call('HLEN', KEYS[k]) - (ngone[k] or 0)
     end
-    if n < max then
-      redis.call(write, KEYS[k], args[1], args[2])
+    local add = n < max
+    if add then
       upto[k] = n + 1
     else
-      if redis.call('HEXISTS', KEYS[k], args[1]) == 1 then
-        redis.call(write, KEYS[k], args[1], args[2])
-      end
+      add = not is_gone(k, f) and redis.call('HEXISTS', KEYS[k], f) == 1
       upto[k] = n
+    end
+    if add and cmd == 'HSETCAP' then
+      hset(k, {f, v})
+    elseif add then
+      incr(k, f, v)
     end
   else
     local n = upto[k]
@@ -129,20 +192,29 @@ for _ = 1, nops do
         upto[k] = nil
       end
     end
-    if cmd == 'HINCRBYZ' then
-      if redis.call('HINCRBY', KEYS[k], args[1], args[2]) == 0 then
-        redis.call('HDEL', KEYS[k], args[1])
+    if cmd == 'HINCRBY' then
+      incr(k, args[1], args[2])
+    elseif cmd == 'HINCRBYZ' then
+      if incr(k, args[1], args[2]) == 0 then
+        mark(k, args[1])
+      end
+    elseif cmd == 'HSET' then
+      hset(k, args)
+    elseif cmd == 'HDEL' then
+      for _, f in ipairs(args) do
+        if not is_gone(k, f) and redis.call('HEXISTS', KEYS[k], f) == 1 then
+          mark(k, f)
+        end
       end
     elseif cmd == 'HPRUNE' then
-      local max, all, old = tonumber(args[1]), redis.call('HGETALL', KEYS[k]), {}
+      local max, all = tonumber(args[1]), redis.call('HGETALL', KEYS[k])
       for f = 1, #all, 2 do
         local v = tonumber(all[f + 1])
         if v and v <= max then
-          old[#old + 1] = all[f]
+          mark(k, all[f])
         end
       end
-      sliced('HDEL', KEYS[k], old, 1000)
-    else
+    else -- PEXPIRE, SADD
       redis.call(cmd, KEYS[k], unpack(args))
     end
   end
@@ -152,6 +224,9 @@ local nout = tonumber(arg())
 local stored = {}
 for o = 1, 2 * nout do
   stored[o] = arg()
+  if o % 2 == 1 then
+    unmark(2, stored[o])
+  end
 end
 sliced('HSET', KEYS[2], stored, 1000)
 local ttl = tonumber(arg())
@@ -163,5 +238,17 @@ else
 end
 if exists then
   redis.call('PEXPIRE', KEYS[2], ttl)
+end
+
+-- The deletes, last.
+for _, k in ipairs(marked_keys) do
+  local fields, seen = {}, {}
+  for _, f in ipairs(marks[k]) do
+    if gone[k][f] and not seen[f] then
+      seen[f] = true
+      fields[#fields + 1] = f
+    end
+  end
+  sliced('HDEL', KEYS[k], fields, 1000)
 end
 return {1}

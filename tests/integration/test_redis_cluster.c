@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ff_embedded.h"
 #include "ff_redis.h"
 #include "ff_testenv.h"
 
@@ -247,6 +248,108 @@ Test(redis_cluster, scripts_run_on_every_master_and_come_back_after_a_flush)
         redisReply *r = redisCommand(node[1], "SCRIPT FLUSH");
         freeReplyObject(r);
     }
+}
+
+/* A hash as "field=value ..." (insertion order), read from master m. */
+static const char *hash_on(int m, const char *key)
+{
+    static char out[256];
+    redisReply *r = redisCommand(node[m], "HGETALL %s", key);
+    size_t len = 0;
+    cr_assert(r && r->type == REDIS_REPLY_ARRAY, "HGETALL %s", key);
+    out[0] = '\0';
+    for (size_t i = 0; i + 1 < r->elements; i += 2)
+        len += (size_t)snprintf(out + len, sizeof out - len, "%s%s=%s", i ? " " : "",
+                                r->element[i]->str, r->element[i + 1]->str);
+    freeReplyObject(r);
+    return out;
+}
+
+/* Runs script on keys and argv; its reply. */
+static redisReply *call_script(int script, char (*keys)[64], size_t nkeys,
+                               const char *const *argv, size_t nargv)
+{
+    ff_rpipe_reset(&pipe_);
+    ff_rpipe_begin_script(&pipe_, client, script);
+    ff_rpipe_arg_i64(&pipe_, (int64_t)nkeys);
+    for (size_t i = 0; i < nkeys; i++)
+        ff_rpipe_arg_str(&pipe_, keys[i]);
+    for (size_t i = 0; i < nargv; i++)
+        ff_rpipe_arg_str(&pipe_, argv[i]);
+    ff_rpipe_end(&pipe_);
+    cr_assert_eq(ff_redis_exec(client, &pipe_, errstr, sizeof errstr), 0, "%s", errstr);
+    return ff_rpipe_reply(&pipe_, 0);
+}
+
+/* In a slot being migrated, the old master runs a script only while every
+ * key it names is there, and fails a command on a key the script itself
+ * emptied, after keeping what the script wrote before. ff_apply.lua must
+ * apply a batch whole there: ops that empty a key and write it again,
+ * stale outcomes pruned, a counter reaching zero. */
+Test(redis_cluster, the_apply_script_applies_a_whole_batch_in_a_slot_being_migrated)
+{
+    static const char *const stems[] = {"applied", "outcomes", "count", "scores", "cart", "zero"};
+    static const char *const argv[] = {
+        "1", "t:0", "4", "7", "3",          /* source t:0: applied 4 -> 7, floor 3 */
+        "0",                                /* no guard */
+        "9",                                /* ops: */
+        "HINCRBYZ", "3", "2", "n", "-1",    /*   count emptied... */
+        "HINCRBY", "3", "2", "n", "4",      /*   ...and written again */
+        "HPRUNE", "4", "1", "10",           /*   scores emptied... */
+        "HSETCAP", "4", "3", "c", "1", "2", /*   ...and one field set */
+        "HDEL", "5", "1", "sku",            /*   cart emptied... */
+        "HSET", "5", "2", "sku", "y",       /*   ...and set again */
+        "PEXPIRE", "5", "1", "60000",
+        "HINCRBYZ", "6", "2", "z", "-1",    /*   zero: emptied for good */
+        "HDEL", "6", "1", "z",              /*   a field deleted already */
+        "1", "t:0:5", "blob",               /* the batch's outcome */
+        "60000",
+    };
+    const char *base = key_on(1, "applied");
+    const char *tag = strchr(base, '{');
+    unsigned slot = ff_redis_key_slot(base, strlen(base));
+    char key[FF_ARRAY_LEN(stems)][64];
+    int script = ff_redis_script(client, "ff_apply", ff_embedded_get("common/lua/ff_apply.lua"));
+    redisReply *r;
+
+    for (size_t i = 0; i < FF_ARRAY_LEN(stems); i++)
+        snprintf(key[i], sizeof key[i], "%s%s", stems[i], tag);
+    ff_rpipe_cmd(&pipe_, "HSET", key[0], "t:0", "4", NULL);
+    ff_rpipe_cmd(&pipe_, "HSET", key[1], "t:0:1", "old", NULL);
+    ff_rpipe_cmd(&pipe_, "HSET", key[2], "n", "1", NULL);
+    ff_rpipe_cmd(&pipe_, "HSET", key[3], "a", "5", "b", "9", NULL);
+    ff_rpipe_cmd(&pipe_, "HSET", key[4], "sku", "x", NULL);
+    ff_rpipe_cmd(&pipe_, "HSET", key[5], "z", "1", NULL);
+    cr_assert_eq(ff_redis_exec(client, &pipe_, errstr, sizeof errstr), 0, "%s", errstr);
+
+    migrate(slot, 1, 0, NULL, false); /* migrating, every key still on master 1 */
+    r = call_script(script, key, FF_ARRAY_LEN(stems), argv, FF_ARRAY_LEN(argv));
+    cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 1 && r->element[0]->integer == 1,
+              "applied: %s", r->type == REDIS_REPLY_ERROR ? r->str : "(not {1})");
+
+    /* The migration called off: read master 1 as it is. */
+    for (int m = 0; m < 2; m++)
+        expect(redisCommand(node[m], "CLUSTER SETSLOT %u STABLE", slot), "stable");
+    cr_assert_str_eq(hash_on(1, key[0]), "t:0=7");
+    cr_assert_str_eq(hash_on(1, key[1]), "t:0:5=blob", "stale outcome pruned, new one stored");
+    cr_assert_str_eq(hash_on(1, key[2]), "n=4");
+    cr_assert_str_eq(hash_on(1, key[3]), "c=1");
+    cr_assert_str_eq(hash_on(1, key[4]), "sku=y");
+    cr_assert_str_eq(hash_on(1, key[5]), "");
+    r = redisCommand(node[1], "PTTL %s", key[4]);
+    cr_assert(r && r->type == REDIS_REPLY_INTEGER && r->integer > 0 && r->integer <= 60000);
+    freeReplyObject(r);
+
+    /* An op the script does not know (DEL would empty a key) is refused
+     * before anything is written. */
+    static const char *const unknown[] = {"1", "t:0", "7", "8", "3", "0", "2",
+                                          "HSET", "3", "2", "n", "5", "DEL", "3", "0",
+                                          "0", "60000"};
+    r = call_script(script, key, FF_ARRAY_LEN(stems), unknown, FF_ARRAY_LEN(unknown));
+    cr_assert(r->type == REDIS_REPLY_ERROR && strstr(r->str, "unknown op DEL"), "%s",
+              r->type == REDIS_REPLY_ERROR ? r->str : "(not an error)");
+    cr_assert_str_eq(hash_on(1, key[0]), "t:0=7", "nothing applied");
+    cr_assert_str_eq(hash_on(1, key[2]), "n=4", "nothing written");
 }
 
 static void count_key(void *opaque, const char *key)
