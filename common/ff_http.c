@@ -2,10 +2,15 @@
 #include "ff_http.h"
 
 #include <microhttpd.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "ff_clock.h"
+#include "ff_log.h"
 #include "ff_util.h"
 
 struct ff_http_s {
@@ -14,6 +19,12 @@ struct ff_http_s {
     ff_status_t *status;
     int64_t stale_ms;
 };
+
+static const char *step_of(ff_status_t *status)
+{
+    const char *step = atomic_load(&status->step);
+    return step ? step : "starting";
+}
 
 const char *ff_readiness_name(ff_readiness_t r)
 {
@@ -66,8 +77,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         int64_t age = ff_mono_ms() - atomic_load(&http->status->heartbeat_ms);
         if (age <= http->stale_ms)
             return reply(conn, 200, "text/plain", "ok\n", 3);
-        snprintf(text, sizeof text, "the processing loop has not turned for %lld ms\n",
-                 (long long)age);
+        snprintf(text, sizeof text, "the processing loop has not turned for %lld ms (%s)\n",
+                 (long long)age, step_of(http->status));
         return reply(conn, 503, "text/plain", text, strlen(text));
     }
     if (!strcmp(url, "/readyz")) {
@@ -102,4 +113,66 @@ void ff_http_stop(ff_http_t *http)
         return;
     MHD_stop_daemon(http->daemon);
     free(http);
+}
+
+struct ff_watchdog_s {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool stop;
+    ff_status_t *status;
+    int64_t stale_ms;
+};
+
+static void *watch(void *opaque)
+{
+    ff_watchdog_t *w = opaque;
+    int64_t warned_beat = -1, warned_age = 0; /* of the last warning */
+    pthread_mutex_lock(&w->lock);
+    while (!w->stop) {
+        struct timespec until;
+        int64_t beat = atomic_load(&w->status->heartbeat_ms), age = ff_mono_ms() - beat;
+        if (age > w->stale_ms && (beat != warned_beat || age - warned_age >= w->stale_ms)) {
+            warned_beat = beat;
+            warned_age = age;
+            ff_warn("loop.stalled", "the processing loop has not turned for %lld s (%s)",
+                    (long long)(age / 1000), step_of(w->status));
+        }
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 1;
+        pthread_cond_timedwait(&w->wake, &w->lock, &until);
+    }
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+ff_watchdog_t *ff_watchdog_start(ff_status_t *status, int64_t stale_ms)
+{
+    ff_watchdog_t *w = ff_calloc(1, sizeof(*w));
+    w->status = status;
+    w->stale_ms = stale_ms;
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->wake, NULL);
+    if (pthread_create(&w->thread, NULL, watch, w) != 0) {
+        ff_warn("loop.watchdog", "cannot start the stall watchdog thread");
+        pthread_cond_destroy(&w->wake);
+        pthread_mutex_destroy(&w->lock);
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void ff_watchdog_stop(ff_watchdog_t *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->stop = true;
+    pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);
+    pthread_cond_destroy(&w->wake);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
 }

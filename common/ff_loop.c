@@ -257,6 +257,14 @@ static void phase_done(ff_loop_t *loop, phase_t phase, int64_t *t0)
     *t0 = now;
 }
 
+/* Says what the loop is doing now, for the stall watchdog and /healthz:
+ * set before every call that can block. what: a string literal. */
+static void step(ff_loop_t *loop, const char *what)
+{
+    if (loop->status)
+        atomic_store_explicit(&loop->status->step, what, memory_order_relaxed);
+}
+
 static void heartbeat(ff_loop_t *loop)
 {
     if (!loop->status)
@@ -619,6 +627,7 @@ static void fill_batch(ff_loop_t *loop)
         deadline = fill_deadline(loop);
     bool past = false;
     unsigned polls = 0;
+    step(loop, "waiting for records");
     while (loop->nitems < (size_t)loop->batch_size && !ff_stop_requested) {
         int timeout = 100;
         rd_kafka_message_t *rkm;
@@ -780,6 +789,7 @@ static void set_paused(ff_loop_t *loop, bool pause)
 static void outage_wait(ff_loop_t *loop, const char *what, const char *why)
 {
     int64_t until;
+    step(loop, "waiting out an outage");
     loop->outage = !strcmp(what, "redis")    ? FF_NOT_READY_REDIS
                    : !strcmp(what, "kafka") ? FF_NOT_READY_KAFKA
                                             : FF_NOT_READY_REGISTRY;
@@ -920,8 +930,10 @@ static rd_kafka_topic_partition_list_t *batch_offsets(ff_loop_t *loop)
  * InTransaction" for as long as the processor runs. */
 static txn_rc_t abort_open(ff_loop_t *loop)
 {
-    rd_kafka_error_t *aerr = rd_kafka_abort_transaction(loop->producer, TXN_TIMEOUT_MS);
+    rd_kafka_error_t *aerr;
     txn_rc_t rc = TXN_RETRY;
+    step(loop, "aborting the transaction");
+    aerr = rd_kafka_abort_transaction(loop->producer, TXN_TIMEOUT_MS);
     loop->stats.txn_aborts++;
     ff_series_add(loop->m_aborts, 1);
     if (aerr) {
@@ -989,10 +1001,12 @@ static txn_rc_t transact(ff_loop_t *loop, char *errstr, size_t errstr_size)
     txn_rc_t rc;
 
     if (!loop->txn_ready) {
+        step(loop, "initialising transactions");
         error = rd_kafka_init_transactions(loop->producer, TXN_TIMEOUT_MS);
         if (error)
             return txn_error(loop, error, "init transactions", errstr, errstr_size);
         loop->txn_ready = true;
+        step(loop, "looking up the output topics");
         learn_topics(loop);
     }
     int64_t t0 = ff_mono_us();
@@ -1005,6 +1019,7 @@ static txn_rc_t transact(ff_loop_t *loop, char *errstr, size_t errstr_size)
             return rc;
         }
     }
+    step(loop, "producing outputs");
     /* Delivery reports an aborted transaction left behind. */
     rd_kafka_poll(loop->producer, 0);
     error = rd_kafka_begin_transaction(loop->producer);
@@ -1016,6 +1031,7 @@ static txn_rc_t transact(ff_loop_t *loop, char *errstr, size_t errstr_size)
     phase_done(loop, PHASE_PRODUCE, &t0);
     offsets = batch_offsets(loop);
     cgm = rd_kafka_consumer_group_metadata(loop->consumer);
+    step(loop, "sending offsets to the transaction");
     error = rd_kafka_send_offsets_to_transaction(loop->producer, offsets, cgm, TXN_TIMEOUT_MS);
     rd_kafka_consumer_group_metadata_destroy(cgm);
     if (error) {
@@ -1024,6 +1040,7 @@ static txn_rc_t transact(ff_loop_t *loop, char *errstr, size_t errstr_size)
     }
     phase_done(loop, PHASE_SEND_OFFSETS, &t0);
     for (;;) {
+        step(loop, "committing the transaction");
         error = rd_kafka_commit_transaction(loop->producer, TXN_TIMEOUT_MS);
         if (!error)
             break;
@@ -1046,6 +1063,7 @@ static txn_rc_t transact(ff_loop_t *loop, char *errstr, size_t errstr_size)
      * embedded broker (librdkafka's mock cluster) ignores transactional
      * offset commits, and without this a restart would re-read from zero. */
     if (loop->plain_commit) {
+        step(loop, "committing offsets to the group");
         rd_kafka_resp_err_t cerr = rd_kafka_commit(loop->consumer, offsets, 0);
         if (cerr)
             ff_debug("kafka.commit", "plain offset commit: %s", rd_kafka_err2str(cerr));
@@ -1062,6 +1080,7 @@ static txn_rc_t transact(ff_loop_t *loop, char *errstr, size_t errstr_size)
 
 static int restart_clients(ff_loop_t *loop, char *errstr, size_t errstr_size)
 {
+    step(loop, "restarting the Kafka clients");
     loop->stats.restarts++;
     ff_series_add(loop->m_restarts, 1);
     ff_warn("kafka.restart", "restarting the Kafka clients: the batch in hand is dropped and "
@@ -1144,6 +1163,7 @@ int ff_loop_run(ff_loop_t *loop)
                     break;
                 continue;
             }
+            step(loop, "reading and writing state in Redis");
             if (ff_engine_run(loop->engine, loop->events, loop->nevents, loop->floors,
                               &loop->arena, errstr, sizeof errstr) == -1) {
                 loop->redis_ok = false;

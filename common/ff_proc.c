@@ -111,7 +111,8 @@ int ff_proc_run(const ff_processor_t *def, const ff_conf_t *conf, const ff_run_o
     ff_run_opts_t none = {0};
     ff_metrics_t *metrics = ff_metrics_new();
     ff_http_t *http = NULL;
-    ff_status_t probe;
+    ff_watchdog_t *watchdog = NULL;
+    ff_status_t probe = {0};
     ff_registry_t *registry = NULL;
     int config_error = 0;
 
@@ -174,10 +175,8 @@ int ff_proc_run(const ff_processor_t *def, const ff_conf_t *conf, const ff_run_o
                       1);
     }
     if (ff_conf_int(conf, "http.port") > 0) {
-        /* The loop turns at least every few seconds, even in an outage; a
-         * minute without a turn is a hung process. */
-        http = ff_http_start((int)ff_conf_int(conf, "http.port"), metrics, &probe, 60000, errstr,
-                             errstr_size);
+        http = ff_http_start((int)ff_conf_int(conf, "http.port"), metrics, &probe, FF_STALL_MS,
+                             errstr, errstr_size);
         if (!http) {
             status = 2;
             goto out;
@@ -192,7 +191,9 @@ int ff_proc_run(const ff_processor_t *def, const ff_conf_t *conf, const ff_run_o
             eopts.route.mode != FF_TRIGGERS_ON ? ff_conf_str(conf, "triggers") : "");
     if (ff_redis_connect(redis, errstr, errstr_size) == -1)
         ff_warn("redis.connect", "%s (will keep trying)", errstr);
+    watchdog = ff_watchdog_start(&probe, FF_STALL_MS);
     rc = ff_loop_run(loop);
+    ff_watchdog_stop(watchdog);
     log_summary(loop, engine, redis);
     if (opts->stats)
         *opts->stats = *ff_loop_stats(loop);

@@ -4,11 +4,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "ff_clock.h"
 #include "ff_engine.h"
+#include "ff_http.h"
 #include "ff_map.h"
 #include "ff_redis.h"
 #include "ff_sha1.h"
+#include "ff_testenv.h"
 #include "ff_util.h"
 #include "ff_validate.h"
 
@@ -665,4 +669,59 @@ Test(ff_validate_ts, rejects_times_too_far_ahead_with_both_times)
     cr_assert_not_null(why);
     cr_assert_str_eq(why,
                      "ts 2026-11-24T10:45:00.001Z is in the future (now 2026-11-23T10:45:00.000Z)");
+}
+
+/* ---- the stall watchdog ---------------------------------------------------------- */
+
+/* Runs a watchdog (stale after 1 s) over a loop last seen age_ms ago in
+ * `step`, with stderr in a file: until it has warned (10 s at most), or,
+ * for a loop that keeps turning (beating), for 2.5 s. Returns the log. */
+static char *watchdog_log(const char *step, int64_t age_ms, bool beating)
+{
+    char path[] = "/tmp/footfall-watchdog-XXXXXX";
+    int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+    ff_status_t status = {0};
+    ff_watchdog_t *w;
+    char *text = NULL;
+    cr_assert_geq(fd, 0);
+    atomic_store(&status.heartbeat_ms, ff_mono_ms() - age_ms);
+    atomic_store(&status.step, step);
+    fflush(stderr);
+    dup2(fd, STDERR_FILENO);
+    w = ff_watchdog_start(&status, 1000);
+    cr_assert_not_null(w);
+    for (int i = 0; i < (beating ? 50 : 200); i++) {
+        free(text);
+        text = ff_slurp(path);
+        if (!beating && strstr(text, "loop.stalled"))
+            break;
+        if (beating)
+            atomic_store(&status.heartbeat_ms, ff_mono_ms());
+        ff_sleep_ms(50);
+    }
+    ff_watchdog_stop(w);
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    free(text);
+    text = ff_slurp(path);
+    close(fd);
+    unlink(path);
+    return text;
+}
+
+Test(ff_watchdog, a_loop_that_has_not_turned_is_reported_with_its_step)
+{
+    char *log = watchdog_log("committing the transaction", 5000, false);
+    const char *line = strstr(log, "\"event\":\"loop.stalled\"");
+    cr_assert_not_null(line, "warned: %s", log);
+    cr_assert(strstr(line, "has not turned for 5 s (committing the transaction)"), "%s", line);
+    free(log);
+}
+
+Test(ff_watchdog, a_loop_that_turns_is_not_reported)
+{
+    char *log = watchdog_log("waiting for records", 0, true);
+    cr_assert_null(strstr(log, "loop.stalled"), "%s", log);
+    free(log);
 }

@@ -141,11 +141,10 @@ int ff_env_proc_stop(ff_env_t *env, int index, int sig)
     return ff_stack_stop_proc(&env->stack, index, sig);
 }
 
-static char *slurp(const char *path);
 
 char *ff_env_proc_log(ff_env_t *env, int index)
 {
-    return slurp(env->stack.procs[index].log);
+    return ff_slurp(env->stack.procs[index].log);
 }
 
 void ff_env_produce_raw(ff_env_t *env, const char *topic, int32_t partition, const char *key,
@@ -267,7 +266,7 @@ int64_t ff_env_lag(ff_env_t *env, const char *group, const char *const *topics)
 /* Prints the last lines of path to stderr, for a post-mortem in a CI log. */
 static void print_tail(const char *title, const char *path, int lines)
 {
-    char *text = slurp(path);
+    char *text = ff_slurp(path);
     const char *start;
     int seen = 0;
     if (!text)
@@ -527,7 +526,7 @@ const char *ff_env_hget(ff_env_t *env, const char *key, const char *field)
     return buf;
 }
 
-static char *slurp(const char *path)
+char *ff_slurp(const char *path)
 {
     FILE *fp = fopen(path, "r");
     ff_buf_t b;
@@ -563,9 +562,9 @@ int ff_run(const char *const argv[], const char *const env[], char **out, char *
     free(envp);
     status = ff_reap(pid, 0, 60000);
     if (out)
-        *out = slurp(opath);
+        *out = ff_slurp(opath);
     if (err)
-        *err = slurp(epath);
+        *err = ff_slurp(epath);
     unlink(opath);
     unlink(epath);
     rmdir(dir);

@@ -50,6 +50,8 @@ int ff_env_proc(ff_env_t *env, const char *name, const char *const *extra_env);
 int ff_env_proc_stop(ff_env_t *env, int index, int sig);
 /* The whole log of a processor (caller frees). */
 char *ff_env_proc_log(ff_env_t *env, int index);
+/* A file's whole text ("" when it cannot be read); free() it. */
+char *ff_slurp(const char *path);
 
 /* Produces an encoded record to topic (partition -1: by key). */
 void ff_env_produce(ff_env_t *env, const char *topic, int32_t partition, const char *key,
