@@ -153,9 +153,9 @@ ff_rpipe_t *ff_ent_pipe(ff_ent_t *e);
 redisReply *ff_ent_reply(ff_ent_t *e, size_t index);
 
 /* Writes, applied atomically in the order given, only if every guard holds.
- * ff_ent_op takes HSET, HINCRBY, HINCRBYZ, HINCRBYCAP, HSETCAP, HDEL,
- * HPRUNE, PEXPIRE and SADD (ff_apply.lua refuses any other: a field deleted
- * waits for the end of the script, see there). */
+ * ff_ent_op takes HSET (any number of pairs) and SADD, and aborts on any
+ * other command: ff_apply.lua deletes fields only at its end (see there),
+ * so every op that may delete goes through a function below. */
 void ff_ent_op(ff_ent_t *e, const char *cmd, const char *key, int nargs, const char *const *args,
                const size_t *lens);
 void ff_ent_hset(ff_ent_t *e, const char *key, const char *field, const char *value);

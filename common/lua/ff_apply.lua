@@ -81,48 +81,30 @@ local function mark(k, f)
     marks[k][#marks[k] + 1] = f
   end
 end
-local function is_gone(k, f)
-  local g = gone[k]
-  return g ~= nil and g[f] == true
-end
-local function unmark(k, f)
-  if is_gone(k, f) then
-    gone[k][f] = nil
+-- Unmarks field f of key k (g: gone[k]); true if it was marked.
+local function unmark(g, k, f)
+  if g and g[f] then
+    g[f] = nil
     ngone[k] = ngone[k] - 1
     return true
   end
   return false
 end
--- HINCRBY, a marked field counting as absent; returns the new value.
-local function incr(k, f, by)
-  if unmark(k, f) then
-    redis.call('HSET', KEYS[k], f, by)
-    return tonumber(by)
+-- HINCRBY or HSET (write) of one field, a marked field counting as absent
+-- (so HINCRBY sets it to v); the new value.
+local function write1(write, k, f, v)
+  local g = gone[k]
+  if g and g[f] then
+    unmark(g, k, f)
+    redis.call('HSET', KEYS[k], f, v)
+    return tonumber(v)
   end
-  return redis.call('HINCRBY', KEYS[k], f, by)
-end
--- HSET of the field/value pairs in list.
-local function hset(k, list)
-  for a = 1, #list, 2 do
-    unmark(k, list[a])
-  end
-  redis.call('HSET', KEYS[k], unpack(list))
+  return redis.call(write, KEYS[k], f, v)
 end
 
--- All guards hold. Every op known, before anything is written: none of
--- them empties a key but through the marks.
+-- All guards hold: apply. (The client sends only the ops below; none of
+-- them empties a key but through the marks.)
 local after_guards = i
-local known = {HSET = true, HINCRBY = true, HINCRBYZ = true, HINCRBYCAP = true, HSETCAP = true,
-               HDEL = true, HPRUNE = true, PEXPIRE = true, SADD = true}
-do
-  local j = after_guards + 1
-  for _ = 1, tonumber(ARGV[after_guards]) do
-    if not known[ARGV[j]] then
-      return redis.error_reply('ff_apply: unknown op ' .. tostring(ARGV[j]))
-    end
-    j = j + 3 + tonumber(ARGV[j + 2])
-  end
-end
 i = src_at
 local floors, applied = {}, {}
 for _ = 1, nsrc do
@@ -165,7 +147,7 @@ for _ = 1, nops do
     args[a] = arg()
   end
   if cmd == 'HINCRBYCAP' or cmd == 'HSETCAP' then
-    local f, v, max, n = args[1], args[2], tonumber(args[3]), upto[k]
+    local f, max, n, g = args[1], tonumber(args[3]), upto[k], gone[k]
     if not n or n >= max then
       n = redis.call('HLEN', KEYS[k]) - (ngone[k] or 0)
     end
@@ -173,13 +155,11 @@ for _ = 1, nops do
     if add then
       upto[k] = n + 1
     else
-      add = not is_gone(k, f) and redis.call('HEXISTS', KEYS[k], f) == 1
+      add = not (g and g[f]) and redis.call('HEXISTS', KEYS[k], f) == 1
       upto[k] = n
     end
-    if add and cmd == 'HSETCAP' then
-      hset(k, {f, v})
-    elseif add then
-      incr(k, f, v)
+    if add then
+      write1(cmd == 'HSETCAP' and 'HSET' or 'HINCRBY', k, f, args[2])
     end
   else
     local n = upto[k]
@@ -192,17 +172,21 @@ for _ = 1, nops do
         upto[k] = nil
       end
     end
+    local g = gone[k]
     if cmd == 'HINCRBY' then
-      incr(k, args[1], args[2])
+      write1('HINCRBY', k, args[1], args[2])
     elseif cmd == 'HINCRBYZ' then
-      if incr(k, args[1], args[2]) == 0 then
+      if write1('HINCRBY', k, args[1], args[2]) == 0 then
         mark(k, args[1])
       end
     elseif cmd == 'HSET' then
-      hset(k, args)
+      for a = 1, nargs, 2 do
+        unmark(g, k, args[a])
+      end
+      redis.call('HSET', KEYS[k], unpack(args))
     elseif cmd == 'HDEL' then
       for _, f in ipairs(args) do
-        if not is_gone(k, f) and redis.call('HEXISTS', KEYS[k], f) == 1 then
+        if not (g and g[f]) and redis.call('HEXISTS', KEYS[k], f) == 1 then
           mark(k, f)
         end
       end
@@ -214,8 +198,11 @@ for _ = 1, nops do
           mark(k, all[f])
         end
       end
-    else -- PEXPIRE, SADD
+    elseif cmd == 'PEXPIRE' or cmd == 'SADD' then
       redis.call(cmd, KEYS[k], unpack(args))
+    else
+      -- Unreachable: ff_ent_op refuses any other command.
+      return redis.error_reply('ff_apply: unknown op ' .. cmd)
     end
   end
 end
@@ -225,7 +212,7 @@ local stored = {}
 for o = 1, 2 * nout do
   stored[o] = arg()
   if o % 2 == 1 then
-    unmark(2, stored[o])
+    unmark(gone[2], 2, stored[o])
   end
 end
 sliced('HSET', KEYS[2], stored, 1000)
