@@ -78,7 +78,18 @@ struct ff_loop_s {
     int64_t backoff_initial, backoff_max, backoff;
     bool paused;
     bool plain_commit;
+    int64_t plain_warned_ms;   /* when a failed plain commit was last logged */
+    unsigned plain_failures;   /* failed plain commits not logged yet */
     int assigned;
+    int64_t assigned_ms; /* ff_mono_ms() of the last assignment */
+    /* From the consumer's last statistics, for the starved-consumer check:
+     * records waiting beyond one per partition (a transaction's commit
+     * marker can leave a lag of 1 that no record will ever fill), whether
+     * an assigned partition is not fetching, and each one's state. */
+    int64_t stats_waiting;
+    bool stats_stuck;
+    char stats_parts[256];
+    int64_t starved_warned_ms;
     bool redis_ok;
     ff_bound_t *bounds; /* NULL: subscribe to the inputs as a group member */
     size_t nbounds;
@@ -113,6 +124,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         else
             rd_kafka_assign(rk, parts);
         loop->assigned += parts->cnt;
+        loop->assigned_ms = ff_mono_ms();
         /* librdkafka keeps a partition's pause flag across assignments:
          * set it to what we want now either way. */
         if (loop->paused)
@@ -363,16 +375,32 @@ static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
     json_t *root = json_loadb(json, len, 0, NULL), *topics, *t;
     const char *name;
     (void)rk;
+    size_t used = 0;
     if (!root)
         return 0;
+    loop->stats_waiting = 0;
+    loop->stats_stuck = false;
+    loop->stats_parts[0] = '\0';
     topics = json_object_get(root, "topics");
     json_object_foreach(topics, name, t) {
         json_t *parts = json_object_get(t, "partitions"), *p;
         const char *id;
         json_object_foreach(parts, id, p) {
             json_t *lag = json_object_get(p, "consumer_lag");
+            const char *state = json_string_value(json_object_get(p, "fetch_state"));
             char labels[512];
-            if (!strcmp(id, "-1") || !json_is_integer(lag) || json_integer_value(lag) < 0)
+            if (!strcmp(id, "-1"))
+                continue;
+            if (state && strcmp(state, "none")) { /* assigned to us */
+                long long n = json_is_integer(lag) ? json_integer_value(lag) : -1;
+                loop->stats_stuck |= strcmp(state, "active") != 0;
+                loop->stats_waiting += n > 1 ? n - 1 : 0;
+                if (used < sizeof loop->stats_parts)
+                    used += (size_t)snprintf(loop->stats_parts + used,
+                                             sizeof loop->stats_parts - used, "%s%s[%s] %s lag %lld",
+                                             used ? ", " : "", name, id, state, n);
+            }
+            if (!json_is_integer(lag) || json_integer_value(lag) < 0)
                 continue;
             snprintf(labels, sizeof labels, "topic=\"%s\",partition=\"%s\"", name, id);
             ff_series_set(ff_metrics_gauge(loop->metrics, "footfall_consumer_lag",
@@ -617,6 +645,21 @@ static int64_t fill_deadline(const ff_loop_t *loop)
     return loop->last_close + loop->batch_timeout;
 }
 
+/* Warns (every FF_STALL_MS at most) when, with partitions assigned and not
+ * paused, no record has arrived for FF_STALL_MS although the consumer's
+ * statistics say records are waiting or a partition is not fetching: a
+ * consumer stuck short of its records would otherwise just look idle. */
+static void check_starved(ff_loop_t *loop)
+{
+    int64_t now = ff_mono_ms(), since = FF_MAX(loop->last_close, loop->assigned_ms);
+    if (!loop->assigned || loop->paused || !(loop->stats_waiting > 0 || loop->stats_stuck) ||
+        now - since < FF_STALL_MS || now - loop->starved_warned_ms < FF_STALL_MS)
+        return;
+    loop->starved_warned_ms = now;
+    ff_warn("kafka.starved", "no record for %lld s, with partitions assigned and records waiting "
+            "or not fetched: %s", (long long)((now - since) / 1000), loop->stats_parts);
+}
+
 static void fill_batch(ff_loop_t *loop)
 {
     int64_t deadline = -1;
@@ -646,8 +689,10 @@ static void fill_batch(ff_loop_t *loop)
         if (!rkm || (polls++ & 255) == 0)
             heartbeat(loop);
         if (!rkm) {
-            if (deadline < 0)
+            if (deadline < 0) {
+                check_starved(loop);
                 return; /* idle: let the caller check for a stop */
+            }
             if (timeout == 0)
                 break;
             continue;
@@ -1065,8 +1110,20 @@ static txn_rc_t transact(ff_loop_t *loop, char *errstr, size_t errstr_size)
     if (loop->plain_commit) {
         step(loop, "committing offsets to the group");
         rd_kafka_resp_err_t cerr = rd_kafka_commit(loop->consumer, offsets, 0);
-        if (cerr)
-            ff_debug("kafka.commit", "plain offset commit: %s", rd_kafka_err2str(cerr));
+        if (cerr) {
+            /* Harmless on Kafka (the transaction committed them), but
+             * the embedded broker keeps only these: say it, every 30 s. */
+            int64_t now = ff_mono_ms();
+            loop->plain_failures++;
+            if (now - loop->plain_warned_ms >= 30000) {
+                ff_warn("kafka.commit",
+                        "the plain offset commit failed %u times since the last warning (%s): the "
+                        "transaction committed the offsets, but the embedded broker keeps only "
+                        "these", loop->plain_failures, rd_kafka_err2str(cerr));
+                loop->plain_warned_ms = now;
+                loop->plain_failures = 0;
+            }
+        }
         phase_done(loop, PHASE_GROUP_COMMIT, &t0);
     }
     for (int i = 0; loop->bounds && i < offsets->cnt; i++) {
