@@ -1,15 +1,15 @@
-/* ff_http: the per-process HTTP listener: /metrics, /healthz, /readyz. */
+/* ff_http: the per-process HTTP listener (/metrics, /healthz, /readyz) and the stall watchdog. */
 #include "ff_http.h"
 
 #include <microhttpd.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "ff_clock.h"
 #include "ff_log.h"
 #include "ff_util.h"
 
@@ -138,7 +138,7 @@ static void *watch(void *opaque)
             ff_warn("loop.stalled", "the processing loop has not turned for %lld s (%s)",
                     (long long)(age / 1000), step_of(w->status));
         }
-        clock_gettime(CLOCK_REALTIME, &until);
+        clock_gettime(CLOCK_MONOTONIC, &until);
         until.tv_sec += 1;
         pthread_cond_timedwait(&w->wake, &w->lock, &until);
     }
@@ -149,11 +149,22 @@ static void *watch(void *opaque)
 ff_watchdog_t *ff_watchdog_start(ff_status_t *status, int64_t stale_ms)
 {
     ff_watchdog_t *w = ff_calloc(1, sizeof(*w));
+    pthread_condattr_t attr;
+    sigset_t all, old;
+    int rc;
     w->status = status;
     w->stale_ms = stale_ms;
     pthread_mutex_init(&w->lock, NULL);
-    pthread_cond_init(&w->wake, NULL);
-    if (pthread_create(&w->thread, NULL, watch, w) != 0) {
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* a wall clock step is no wake-up */
+    pthread_cond_init(&w->wake, &attr);
+    pthread_condattr_destroy(&attr);
+    /* Signals (SIGTERM: stop) are the main thread's: the thread blocks them all. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    rc = pthread_create(&w->thread, NULL, watch, w);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
         ff_warn("loop.watchdog", "cannot start the stall watchdog thread");
         pthread_cond_destroy(&w->wake);
         pthread_mutex_destroy(&w->lock);

@@ -1,4 +1,4 @@
-/* ff_http: the per-process HTTP listener: /metrics, /healthz, /readyz. */
+/* ff_http: the per-process HTTP listener (/metrics, /healthz, /readyz) and the stall watchdog. */
 #ifndef FF_HTTP_H
 #define FF_HTTP_H
 
@@ -19,7 +19,7 @@ typedef enum {
 } ff_readiness_t;
 
 /* What the loop tells the probes; written by the loop, read by the HTTP
- * thread. */
+ * and watchdog threads. */
 typedef struct ff_status_s {
     _Atomic int64_t heartbeat_ms; /* monotonic time of the loop's last turn */
     _Atomic int readiness;        /* ff_readiness_t */

@@ -78,17 +78,13 @@ struct ff_loop_s {
     int64_t backoff_initial, backoff_max, backoff;
     bool paused;
     bool plain_commit;
-    int64_t plain_warned_ms;   /* when a failed plain commit was last logged */
-    unsigned plain_failures;   /* failed plain commits not logged yet */
+    int64_t plain_failing_ms;  /* first failed plain commit since the last success; 0: none */
+    int64_t plain_warned_ms;   /* when failing plain commits were last logged */
+    unsigned plain_failures;   /* since the last success */
     int assigned;
-    int64_t assigned_ms; /* ff_mono_ms() of the last assignment */
-    /* From the consumer's last statistics, for the starved-consumer check:
-     * records waiting beyond one per partition (a transaction's commit
-     * marker can leave a lag of 1 that no record will ever fill), whether
-     * an assigned partition is not fetching, and each one's state. */
-    int64_t stats_waiting;
-    bool stats_stuck;
-    char stats_parts[256];
+    /* Assigned partitions librdkafka has not started fetching (offset-query
+     * or offset-wait in its statistics), for the kafka.starved warning. */
+    int64_t unfetched_since; /* ff_mono_ms() of the first statistics with one; 0: none */
     int64_t starved_warned_ms;
     bool redis_ok;
     ff_bound_t *bounds; /* NULL: subscribe to the inputs as a group member */
@@ -124,7 +120,6 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         else
             rd_kafka_assign(rk, parts);
         loop->assigned += parts->cnt;
-        loop->assigned_ms = ff_mono_ms();
         /* librdkafka keeps a partition's pause flag across assignments:
          * set it to what we want now either way. */
         if (loop->paused)
@@ -368,19 +363,21 @@ static void observe_batch(ff_loop_t *loop)
     ff_series_set(loop->m_rounds, (double)es->rounds);
 }
 
-/* librdkafka's statistics: consumer lag per partition. */
+/* librdkafka's statistics (every 5 s, from the consumer's poll): consumer
+ * lag per partition; and a warning, once a minute at most, while assigned
+ * partitions have not started fetching for a minute. A consumer stuck
+ * there would otherwise look idle: the loop turns, and nothing arrives. */
 static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 {
     ff_loop_t *loop = opaque;
     json_t *root = json_loadb(json, len, 0, NULL), *topics, *t;
     const char *name;
-    (void)rk;
+    char unfetched[256] = "";
     size_t used = 0;
+    int64_t now = ff_mono_ms();
+    (void)rk;
     if (!root)
         return 0;
-    loop->stats_waiting = 0;
-    loop->stats_stuck = false;
-    loop->stats_parts[0] = '\0';
     topics = json_object_get(root, "topics");
     json_object_foreach(topics, name, t) {
         json_t *parts = json_object_get(t, "partitions"), *p;
@@ -391,14 +388,13 @@ static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
             char labels[512];
             if (!strcmp(id, "-1"))
                 continue;
-            if (state && strcmp(state, "none")) { /* assigned to us */
-                long long n = json_is_integer(lag) ? json_integer_value(lag) : -1;
-                loop->stats_stuck |= strcmp(state, "active") != 0;
-                loop->stats_waiting += n > 1 ? n - 1 : 0;
-                if (used < sizeof loop->stats_parts)
-                    used += (size_t)snprintf(loop->stats_parts + used,
-                                             sizeof loop->stats_parts - used, "%s%s[%s] %s lag %lld",
-                                             used ? ", " : "", name, id, state, n);
+            if (state && (!strcmp(state, "offset-query") || !strcmp(state, "offset-wait"))) {
+                if (used < sizeof unfetched) {
+                    used += (size_t)snprintf(unfetched + used, sizeof unfetched - used, "%s%s[%s] %s",
+                                             used ? ", " : "", name, id, state);
+                    if (used >= sizeof unfetched) /* cut short: say so */
+                        memcpy(unfetched + sizeof unfetched - 4, "...", 4);
+                }
             }
             if (!json_is_integer(lag) || json_integer_value(lag) < 0)
                 continue;
@@ -410,6 +406,16 @@ static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
         }
     }
     json_decref(root);
+    if (!used) {
+        loop->unfetched_since = 0;
+    } else if (!loop->unfetched_since) {
+        loop->unfetched_since = now;
+    } else if (now - loop->unfetched_since >= FF_STALL_MS &&
+               now - loop->starved_warned_ms >= FF_STALL_MS) {
+        loop->starved_warned_ms = now;
+        ff_warn("kafka.starved", "assigned partitions not fetched for %lld s: %s",
+                (long long)((now - loop->unfetched_since) / 1000), unfetched);
+    }
     return 0;
 }
 
@@ -645,21 +651,6 @@ static int64_t fill_deadline(const ff_loop_t *loop)
     return loop->last_close + loop->batch_timeout;
 }
 
-/* Warns (every FF_STALL_MS at most) when, with partitions assigned and not
- * paused, no record has arrived for FF_STALL_MS although the consumer's
- * statistics say records are waiting or a partition is not fetching: a
- * consumer stuck short of its records would otherwise just look idle. */
-static void check_starved(ff_loop_t *loop)
-{
-    int64_t now = ff_mono_ms(), since = FF_MAX(loop->last_close, loop->assigned_ms);
-    if (!loop->assigned || loop->paused || !(loop->stats_waiting > 0 || loop->stats_stuck) ||
-        now - since < FF_STALL_MS || now - loop->starved_warned_ms < FF_STALL_MS)
-        return;
-    loop->starved_warned_ms = now;
-    ff_warn("kafka.starved", "no record for %lld s, with partitions assigned and records waiting "
-            "or not fetched: %s", (long long)((now - since) / 1000), loop->stats_parts);
-}
-
 static void fill_batch(ff_loop_t *loop)
 {
     int64_t deadline = -1;
@@ -689,10 +680,8 @@ static void fill_batch(ff_loop_t *loop)
         if (!rkm || (polls++ & 255) == 0)
             heartbeat(loop);
         if (!rkm) {
-            if (deadline < 0) {
-                check_starved(loop);
+            if (deadline < 0)
                 return; /* idle: let the caller check for a stop */
-            }
             if (timeout == 0)
                 break;
             continue;
@@ -1110,18 +1099,24 @@ static txn_rc_t transact(ff_loop_t *loop, char *errstr, size_t errstr_size)
     if (loop->plain_commit) {
         step(loop, "committing offsets to the group");
         rd_kafka_resp_err_t cerr = rd_kafka_commit(loop->consumer, offsets, 0);
-        if (cerr) {
-            /* Harmless on Kafka (the transaction committed them), but
-             * the embedded broker keeps only these: say it, every 30 s. */
+        if (!cerr) {
+            loop->plain_failing_ms = 0;
+            loop->plain_failures = 0;
+        } else {
+            /* One failing is ordinary in a rebalance, and harmless on Kafka
+             * (the transaction committed the offsets); failing for 30 s is
+             * worth saying: the embedded broker keeps only these. */
             int64_t now = ff_mono_ms();
             loop->plain_failures++;
-            if (now - loop->plain_warned_ms >= 30000) {
+            if (!loop->plain_failing_ms)
+                loop->plain_failing_ms = now;
+            if (now - loop->plain_failing_ms >= 30000 && now - loop->plain_warned_ms >= 30000) {
                 ff_warn("kafka.commit",
-                        "the plain offset commit failed %u times since the last warning (%s): the "
-                        "transaction committed the offsets, but the embedded broker keeps only "
-                        "these", loop->plain_failures, rd_kafka_err2str(cerr));
+                        "the plain offset commit has failed %u times in %lld s, none succeeding "
+                        "(%s): the transactions committed the offsets, but the embedded broker "
+                        "keeps only these", loop->plain_failures,
+                        (long long)((now - loop->plain_failing_ms) / 1000), rd_kafka_err2str(cerr));
                 loop->plain_warned_ms = now;
-                loop->plain_failures = 0;
             }
         }
         phase_done(loop, PHASE_GROUP_COMMIT, &t0);
@@ -1214,6 +1209,7 @@ int ff_loop_run(ff_loop_t *loop)
             if (!loop->rounds_at_start)
                 loop->rounds_at_start = ff_engine_stats(loop->engine)->rounds + 1;
             ff_arena_reset(&loop->arena);
+            step(loop, "decoding records");
             if (decode_batch(loop) == 1) {
                 outage_wait(loop, "schema registry", "cannot look up a schema id");
                 if (ff_stop_requested)

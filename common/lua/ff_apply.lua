@@ -30,6 +30,8 @@
 -- Redis does not undo what the script wrote before such an error, so a field
 -- to delete is only marked (absent from then on, for every op below), and
 -- every marked field is deleted at the end, after the last command on its key.
+-- (So a key emptied and written again keeps its TTL, where it used to be
+-- made anew without one.)
 local i = 1
 local function arg()
   local v = ARGV[i]
@@ -91,7 +93,7 @@ local function unmark(g, k, f)
   return false
 end
 -- HINCRBY or HSET (write) of one field, a marked field counting as absent
--- (so HINCRBY sets it to v); the new value.
+-- (so HINCRBY sets it to v); for HINCRBY, the new value.
 local function write1(write, k, f, v)
   local g = gone[k]
   if g and g[f] then

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ff_clock.h"
 #include "ff_engine.h"
 #include "ff_http.h"
 #include "ff_map.h"

@@ -547,3 +547,86 @@ Test(engine, commands_sent_early_are_answered_in_order_and_stray_replies_are_nev
     ff_rpipe_term(&q);
     ff_redis_destroy(r);
 }
+
+static int by_text(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A hash as its "field=value" pairs, sorted, space-separated ("" when the
+ * key does not exist). */
+static char *hash_text(const char *key)
+{
+    redisReply *r = ff_env_redis(&env, "HGETALL %s", key);
+    char **pairs = ff_calloc(r->elements / 2 + 1, sizeof(char *));
+    ff_buf_t out;
+    size_t n = 0;
+    for (size_t i = 0; i + 1 < r->elements; i += 2)
+        pairs[n++] = ff_asprintf("%s=%s", r->element[i]->str, r->element[i + 1]->str);
+    qsort(pairs, n, sizeof(char *), by_text);
+    ff_buf_init(&out);
+    for (size_t i = 0; i < n; i++) {
+        ff_buf_printf(&out, "%s%s", i ? " " : "", pairs[i]);
+        free(pairs[i]);
+    }
+    free(pairs);
+    freeReplyObject(r);
+    return ff_buf_detach(&out);
+}
+
+/* ff_apply.lua's ops, one sequence at a time, against the hash they leave:
+ * deletes wait for the end of the script (see there), and every later op
+ * must see the deleted field as absent. */
+Test(engine, the_write_script_sees_a_deleted_field_as_absent_until_it_deletes_it)
+{
+    static const struct {
+        const char *setup; /* HSET arguments for key "a", or NULL */
+        const char *ops;   /* the ops part of ARGV: nops, then each op */
+        const char *want;  /* key "a" after */
+    } cases[] = {
+        {"x 1", "2 HDEL 3 1 nosuch HDEL 3 1 x", ""},
+        {"n 1", "2 HINCRBYZ 3 2 n -1 HINCRBYZ 3 2 n 1", "n=1"},
+        {"n 1", "2 HINCRBYZ 3 2 n -1 HINCRBY 3 2 n 4", "n=4"},
+        {"x 1 y 1", "2 HDEL 3 1 x HINCRBYCAP 3 3 z 1 2", "y=1 z=1"},
+        {"x 1 y 1", "2 HINCRBYZ 3 2 x -1 HSETCAP 3 3 x 5 2", "x=5 y=1"},
+        {"x 1 y 1", "3 HINCRBYZ 3 2 x -1 HSETCAP 3 3 z 1 2 HINCRBYCAP 3 3 x 1 2", "y=1 z=1"},
+        {NULL, "4 HINCRBYCAP 3 3 x 1 2 HINCRBYCAP 3 3 y 1 2 HINCRBYCAP 3 3 z 1 2 "
+               "HINCRBYCAP 3 3 x 1 2", "x=2 y=1"},
+        {"p 3 q 9", "2 HPRUNE 3 1 5 HINCRBY 3 2 p 2", "p=2 q=9"},
+        {"p 3 q 9", "2 HPRUNE 3 1 5 HPRUNE 3 1 5", "q=9"},
+        {"x 1", "2 HDEL 3 1 x HSET 3 4 x 2 y 3", "x=2 y=3"},
+        {"x 1", "2 HDEL 3 1 x PEXPIRE 3 1 60000", ""},
+    };
+    const char *keys[] = {"ff:{c:W}:applied", "ff:{c:W}:out", "ff:{c:W}:a"};
+    ff_rpipe_t p;
+    ff_rpipe_init(&p);
+    for (size_t c = 0; c < FF_ARRAY_LEN(cases); c++) {
+        /* No source, no guard; the ops; one outcome stored; its TTL. */
+        char *args = ff_asprintf("0 0 %s 1 t:0:5 blob 60000", cases[c].ops), *save = NULL;
+        const char *argv[64];
+        size_t argc = 0;
+        for (char *w = strtok_r(args, " ", &save); w && argc < 64; w = strtok_r(NULL, " ", &save))
+            argv[argc++] = w;
+        freeReplyObject(ff_env_redis(&env, "FLUSHDB"));
+        if (cases[c].setup) { /* hiredis splits a format on spaces, not a %s */
+            char cmd[128];
+            snprintf(cmd, sizeof cmd, "HSET %s %s", keys[2], cases[c].setup);
+            redisReply *r = ff_env_redis(&env, cmd);
+            cr_assert_eq(r->type, REDIS_REPLY_INTEGER, "case %zu: %s", c, cmd);
+            freeReplyObject(r);
+        }
+        redisReply *r = ff_apply_script(redis, &p, keys, FF_ARRAY_LEN(keys), argv, argc);
+        cr_assert(r->type == REDIS_REPLY_ARRAY && r->element[0]->integer == 1, "case %zu: %s", c,
+                  r->type == REDIS_REPLY_ERROR ? r->str : "not applied");
+        char *got = hash_text(keys[2]), *out = hash_text(keys[1]);
+        cr_assert_str_eq(got, cases[c].want, "case %zu (%s): %s", c, cases[c].ops, got);
+        cr_assert_str_eq(out, "t:0:5=blob", "case %zu: the outcome stored", c);
+        redisReply *ttl = ff_env_redis(&env, "PTTL %s", keys[1]);
+        cr_assert(ttl->integer > 0 && ttl->integer <= 60000, "case %zu: the outcome expires", c);
+        freeReplyObject(ttl);
+        free(got);
+        free(out);
+        free(args);
+    }
+    ff_rpipe_term(&p);
+}

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ff_embedded.h"
 #include "ff_redis.h"
 #include "ff_testenv.h"
 
@@ -258,27 +257,11 @@ static const char *hash_on(int m, const char *key)
     size_t len = 0;
     cr_assert(r && r->type == REDIS_REPLY_ARRAY, "HGETALL %s", key);
     out[0] = '\0';
-    for (size_t i = 0; i + 1 < r->elements; i += 2)
+    for (size_t i = 0; i + 1 < r->elements && len < sizeof out; i += 2)
         len += (size_t)snprintf(out + len, sizeof out - len, "%s%s=%s", i ? " " : "",
                                 r->element[i]->str, r->element[i + 1]->str);
     freeReplyObject(r);
     return out;
-}
-
-/* Runs script on keys and argv; its reply. */
-static redisReply *call_script(int script, char (*keys)[64], size_t nkeys,
-                               const char *const *argv, size_t nargv)
-{
-    ff_rpipe_reset(&pipe_);
-    ff_rpipe_begin_script(&pipe_, client, script);
-    ff_rpipe_arg_i64(&pipe_, (int64_t)nkeys);
-    for (size_t i = 0; i < nkeys; i++)
-        ff_rpipe_arg_str(&pipe_, keys[i]);
-    for (size_t i = 0; i < nargv; i++)
-        ff_rpipe_arg_str(&pipe_, argv[i]);
-    ff_rpipe_end(&pipe_);
-    cr_assert_eq(ff_redis_exec(client, &pipe_, errstr, sizeof errstr), 0, "%s", errstr);
-    return ff_rpipe_reply(&pipe_, 0);
 }
 
 /* In a slot being migrated, the old master runs a script only while every
@@ -309,11 +292,13 @@ Test(redis_cluster, the_apply_script_applies_a_whole_batch_in_a_slot_being_migra
     const char *tag = strchr(base, '{');
     unsigned slot = ff_redis_key_slot(base, strlen(base));
     char key[FF_ARRAY_LEN(stems)][64];
-    int script = ff_redis_script(client, "ff_apply", ff_embedded_get("common/lua/ff_apply.lua"));
+    const char *keys[FF_ARRAY_LEN(stems)];
     redisReply *r;
 
-    for (size_t i = 0; i < FF_ARRAY_LEN(stems); i++)
+    for (size_t i = 0; i < FF_ARRAY_LEN(stems); i++) {
         snprintf(key[i], sizeof key[i], "%s%s", stems[i], tag);
+        keys[i] = key[i];
+    }
     ff_rpipe_cmd(&pipe_, "HSET", key[0], "t:0", "4", NULL);
     ff_rpipe_cmd(&pipe_, "HSET", key[1], "t:0:1", "old", NULL);
     ff_rpipe_cmd(&pipe_, "HSET", key[2], "n", "1", NULL);
@@ -323,7 +308,7 @@ Test(redis_cluster, the_apply_script_applies_a_whole_batch_in_a_slot_being_migra
     cr_assert_eq(ff_redis_exec(client, &pipe_, errstr, sizeof errstr), 0, "%s", errstr);
 
     migrate(slot, 1, 0, NULL, false); /* migrating, every key still on master 1 */
-    r = call_script(script, key, FF_ARRAY_LEN(stems), argv, FF_ARRAY_LEN(argv));
+    r = ff_apply_script(client, &pipe_, keys, FF_ARRAY_LEN(keys), argv, FF_ARRAY_LEN(argv));
     cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 1 && r->element[0]->integer == 1,
               "applied: %s", r->type == REDIS_REPLY_ERROR ? r->str : "(not {1})");
 
@@ -342,7 +327,7 @@ Test(redis_cluster, the_apply_script_applies_a_whole_batch_in_a_slot_being_migra
 
     /* An op the script does not know (DEL would empty a key) is refused. */
     static const char *const unknown[] = {"0", "0", "1", "DEL", "3", "0", "0", "60000"};
-    r = call_script(script, key, FF_ARRAY_LEN(stems), unknown, FF_ARRAY_LEN(unknown));
+    r = ff_apply_script(client, &pipe_, keys, FF_ARRAY_LEN(keys), unknown, FF_ARRAY_LEN(unknown));
     cr_assert(r->type == REDIS_REPLY_ERROR && strstr(r->str, "unknown op DEL"), "%s",
               r->type == REDIS_REPLY_ERROR ? r->str : "(not an error)");
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ff_embedded.h"
 #include "ff_util.h"
 
 /* The test's own clients reconnect through every broker outage a test
@@ -140,7 +141,6 @@ int ff_env_proc_stop(ff_env_t *env, int index, int sig)
 {
     return ff_stack_stop_proc(&env->stack, index, sig);
 }
-
 
 char *ff_env_proc_log(ff_env_t *env, int index)
 {
@@ -605,4 +605,21 @@ double ff_metric(const char *text, const char *series)
             return strtod(p + n + 1, NULL);
     }
     return -1;
+}
+
+redisReply *ff_apply_script(ff_redis_t *r, ff_rpipe_t *pipe, const char *const *keys,
+                            size_t nkeys, const char *const *argv, size_t nargv)
+{
+    char errstr[512];
+    int script = ff_redis_script(r, "ff_apply", ff_embedded_get("common/lua/ff_apply.lua"));
+    ff_rpipe_reset(pipe);
+    ff_rpipe_begin_script(pipe, r, script);
+    ff_rpipe_arg_i64(pipe, (int64_t)nkeys);
+    for (size_t i = 0; i < nkeys; i++)
+        ff_rpipe_arg_str(pipe, keys[i]);
+    for (size_t i = 0; i < nargv; i++)
+        ff_rpipe_arg_str(pipe, argv[i]);
+    ff_rpipe_end(pipe);
+    cr_assert_eq(ff_redis_exec(r, pipe, errstr, sizeof errstr), 0, "%s", errstr);
+    return ff_rpipe_reply(pipe, 0);
 }

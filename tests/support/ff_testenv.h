@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "ff_codec.h"
+#include "ff_redis.h"
 #include "stack.h"
 
 typedef struct ff_env_s {
@@ -87,6 +88,10 @@ const char *ff_msg_header(const ff_msg_t *msg, const char *name);
 /* Runs a Redis command (printf-style, as hiredis), in a cluster on the
  * master of its key (following MOVED and ASK); caller frees the reply. */
 redisReply *ff_env_redis(ff_env_t *env, const char *fmt, ...);
+/* Runs ff_apply.lua (loaded into r once) on keys and argv through pipe
+ * (reset first); its reply, which lives until the pipe's next reset. */
+redisReply *ff_apply_script(ff_redis_t *r, ff_rpipe_t *pipe, const char *const *keys,
+                            size_t nkeys, const char *const *argv, size_t nargv);
 /* Every key matching pattern, on every master, sorted (free with
  * ff_env_keys_free). */
 char **ff_env_keys(ff_env_t *env, const char *pattern, size_t *n);
