@@ -316,6 +316,12 @@ void ff_customer_parse(ff_ent_t *e, const ff_customer_read_t *rd, ff_customer_t 
                        rd->intent_fields, rd->nintent_fields, on_intent, cx);
         }
     } else if (rd->parts & FF_CUST_INTENT) {
+        size_t fields = 0;
+        for (int64_t d = rd->day_from; d <= rd->day_to; d++) {
+            const redisReply *r = ff_ent_reply(e, rd->intent_cmd + (size_t)(d - rd->day_from));
+            fields += r && r->type == REDIS_REPLY_ARRAY ? r->elements / 2 : 0;
+        }
+        ff_customer_reserve_intent(c, fields);
         for (int64_t d = rd->day_from; d <= rd->day_to; d++) {
             ctx.day = d;
             each_pair(ff_ent_reply(e, rd->intent_cmd + (size_t)(d - rd->day_from)), on_intent, cx);
