@@ -497,23 +497,6 @@ size_t ff_intent_all(const ff_customer_t *c, const ff_intent_conf_t *conf, int64
     return scored(c, conf, ts, true, out, max);
 }
 
-void ff_intent_same_range(const ff_customer_t *c, const ff_intent_conf_t *conf, int64_t ts,
-                          int64_t *lo, int64_t *hi)
-{
-    int64_t day = ff_day_of_ms(ts);
-    *lo = day * FF_DAY_MS;
-    *hi = *lo + FF_DAY_MS;
-    /* A purchase at b is left out of both while ts < b + purchase.window:
-     * each such bound splits the times in two. */
-    for (size_t i = 0; i < c->nbought; i++) {
-        int64_t until = c->bought[i].ts + conf->purchase_window_ms;
-        if (until <= ts && until > *lo)
-            *lo = until;
-        else if (until > ts && until < *hi)
-            *hi = until;
-    }
-}
-
 const char *ff_customer_preferred_store(const ff_customer_t *c, int64_t ts, int64_t window_ms)
 {
     const ff_visit_t *best = NULL;

@@ -15,9 +15,6 @@
  *   <p>:{c:C}:conv          hash <offer trigger_id> -> "<transaction id> <ts>"
  *   <p>:{c:C}:profile       hash spend (cents), purchases, pruned (the UTC day bought
  *                           was last pruned: once a day, by the server)
- *   <p>:{c:C}:stamp         hash intent -> a random token, new in every batch that writes
- *                           the intent or the purchases (TTL: the longer window and a day),
- *                           so a reader can keep what it ranked from them until it changes
  * and per SKU, the online demand index <p>:{k:<sku>}:demand:<day> (HyperLogLog). */
 #ifndef FF_CUSTOMER_H
 #define FF_CUSTOMER_H
@@ -107,8 +104,6 @@ typedef struct ff_customer_s {
     int64_t spend;
     int64_t purchases;
     int64_t bought_pruned; /* UTC day bought was last pruned (0: never) */
-    const char *intent_stamp; /* as read (FF_CUST_STAMP); NULL: none */
-    bool stamped;             /* this batch gave the intent a new stamp */
     ff_arena_t *arena; /* where the arrays and strings live */
 } ff_customer_t;
 
@@ -209,12 +204,6 @@ size_t ff_intent_interests(const ff_customer_t *c, const ff_intent_conf_t *conf,
 /* The same, bought SKUs included (for people looking at the state). */
 size_t ff_intent_all(const ff_customer_t *c, const ff_intent_conf_t *conf, int64_t ts,
                      ff_candidate_t *out, size_t max);
-/* The times around ts, [*lo, *hi), at which ff_intent_candidates and
- * ff_intent_interests answer as at ts for the same state: the same UTC
- * day (the same window of buckets), and no purchase leaving
- * purchase.window in between. */
-void ff_intent_same_range(const ff_customer_t *c, const ff_intent_conf_t *conf, int64_t ts,
-                          int64_t *lo, int64_t *hi);
 /* The preferred store at ts: most visits among stores last visited within
  * window_ms before ts (ties: the most recent visit); NULL if none. */
 const char *ff_customer_preferred_store(const ff_customer_t *c, int64_t ts, int64_t window_ms);

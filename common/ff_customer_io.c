@@ -1,13 +1,10 @@
 /* ff_customer_io: reading a customer's state through the engine, and changing it (memory and Redis together). */
 #include "ff_customer_io.h"
 
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <unistd.h>
 
 #include "ff_validate.h"
 
@@ -67,31 +64,6 @@ void ff_customer_read(ff_ent_t *e, ff_customer_read_t *rd, unsigned parts, int64
     ff_customer_read_fields(e, rd, parts, state_now, intent_window_ms, NULL);
 }
 
-void ff_customer_intent_days(const ff_ent_t *e, int64_t state_now, int64_t intent_window_ms,
-                             int64_t *from, int64_t *to)
-{
-    int64_t ndays = (intent_window_ms + FF_DAY_MS - 1) / FF_DAY_MS;
-    /* Buckets a decision can still count, and the day after (events up to
-     * a day ahead of the clock are accepted). */
-    int64_t lo = INT64_MAX, hi = INT64_MIN;
-    *to = ff_day_of_ms(state_now) + 1;
-    *from = ff_day_of_ms(state_now - intent_window_ms) - ndays + 1;
-    /* Of those, only the ones this batch's events count: a count at ts
-     * spans the window's days up to day(ts) (ff_intent_days). Live traffic
-     * reads a week of buckets instead of two. (Safe because nothing
-     * written depends on a bucket outside that range: see
-     * ff_cust_sku_category.) */
-    FF_ENT_FOREACH(e, ev) {
-        lo = ev->ts < lo ? ev->ts : lo;
-        hi = ev->ts > hi ? ev->ts : hi;
-    }
-    if (lo <= hi) {
-        int64_t f = ff_day_of_ms(lo) - (ndays > 0 ? ndays : 1) + 1, t = ff_day_of_ms(hi);
-        *from = f > *from ? f : *from;
-        *to = t < *to ? t : *to;
-    }
-}
-
 void ff_customer_read_fields(ff_ent_t *e, ff_customer_read_t *rd, unsigned parts,
                              int64_t state_now, int64_t intent_window_ms,
                              const ff_customer_fields_t *only)
@@ -117,7 +89,26 @@ void ff_customer_read_fields(ff_ent_t *e, ff_customer_read_t *rd, unsigned parts
     if (rd->visit_fields && !rd->nvisit_fields)
         parts &= ~(unsigned)FF_CUST_VISITS;
     if (parts & FF_CUST_INTENT) {
-        ff_customer_intent_days(e, state_now, intent_window_ms, &rd->day_from, &rd->day_to);
+        int64_t ndays = (intent_window_ms + FF_DAY_MS - 1) / FF_DAY_MS;
+        /* Buckets a decision can still count, and the day after (events up
+         * to a day ahead of the clock are accepted). */
+        int64_t lo = INT64_MAX, hi = INT64_MIN;
+        rd->day_to = ff_day_of_ms(state_now) + 1;
+        rd->day_from = ff_day_of_ms(state_now - intent_window_ms) - ndays + 1;
+        /* Of those, only the ones this batch's events count: a count at ts
+         * spans the window's days up to day(ts) (ff_intent_days). Live
+         * traffic reads a week of buckets instead of two. (Safe because
+         * nothing written depends on a bucket outside that range: see
+         * ff_cust_sku_category.) */
+        FF_ENT_FOREACH(e, ev) {
+            lo = ev->ts < lo ? ev->ts : lo;
+            hi = ev->ts > hi ? ev->ts : hi;
+        }
+        if (lo <= hi) {
+            int64_t from = ff_day_of_ms(lo) - (ndays > 0 ? ndays : 1) + 1, to = ff_day_of_ms(hi);
+            rd->day_from = from > rd->day_from ? from : rd->day_from;
+            rd->day_to = to < rd->day_to ? to : rd->day_to;
+        }
         for (int64_t d = rd->day_from; d <= rd->day_to; d++) {
             const char *key = intent_key(e, d);
             size_t cmd = intent_fields ? hmget(e, key, intent_fields, nintent_fields)
@@ -130,9 +121,6 @@ void ff_customer_read_fields(ff_ent_t *e, ff_customer_read_t *rd, unsigned parts
         rd->cart_cmd = read_hash(e, "cart", rd->cart_skus, rd->ncart_skus);
     if (parts & FF_CUST_CART_SIZE)
         rd->cart_size_cmd = ff_rpipe_cmd(ff_ent_pipe(e), "HLEN", ff_ent_key(e, "cart"), NULL);
-    if (parts & FF_CUST_STAMP)
-        rd->stamp_cmd = ff_rpipe_cmd(ff_ent_pipe(e), "HGET", ff_ent_key(e, "stamp"), "intent",
-                                     NULL);
     if (parts & FF_CUST_BOUGHT)
         rd->bought_cmd = read_hash(e, "bought", rd->bought_skus, rd->nbought_skus);
     if (parts & FF_CUST_VISITS)
@@ -338,11 +326,6 @@ void ff_customer_parse(ff_ent_t *e, const ff_customer_read_t *rd, ff_customer_t 
         if (r && r->type == REDIS_REPLY_INTEGER)
             c->cart_skus = r->integer;
     }
-    if (rd->parts & FF_CUST_STAMP) {
-        const redisReply *r = ff_ent_reply(e, rd->stamp_cmd);
-        if (r && r->type == REDIS_REPLY_STRING)
-            c->intent_stamp = ff_arena_strdup(c->arena, r->str);
-    }
     if (rd->parts & FF_CUST_BOUGHT) {
         each_field(ff_ent_reply(e, rd->bought_cmd), rd->bought_skus, rd->nbought_skus, on_bought,
                    cx);
@@ -407,52 +390,10 @@ static const char *intent_key(ff_ent_t *e, int64_t day)
     return ff_ent_key(e, suffix);
 }
 
-/* A token no writer has used: a count hashed with 64 random bits drawn
- * from the kernel at start, so that two processes, or two runs, do not
- * hand out the same one. */
-static const char *new_stamp(ff_arena_t *arena)
-{
-    static _Atomic uint64_t seed, count;
-    uint64_t s = atomic_load(&seed), n;
-    char *out;
-    if (!s) {
-        if (getrandom(&s, sizeof s, 0) != (ssize_t)sizeof s)
-            s = (uint64_t)ff_wall_ms() ^ ((uint64_t)getpid() << 40);
-        s |= 1;
-        atomic_store(&seed, s);
-    }
-    n = atomic_fetch_add(&count, 1);
-    out = ff_arena_alloc(arena, 17);
-    snprintf(out, 17, "%016llx", (unsigned long long)ff_hash64(&n, sizeof n, s));
-    return out;
-}
-
-/* The intent or the purchases change: a new stamp, once a batch, so that
- * a reader that kept what it ranked from them (footfall-geofence) reads
- * them again. It lives as long as the longer of the two. */
-static void stamp(ff_ent_t *e, ff_customer_t *c, const ff_customer_ttl_t *ttl)
-{
-    const char *key;
-    if (c->stamped)
-        return;
-    key = ff_ent_key(e, "stamp");
-    ff_ent_hset(e, key, "intent", new_stamp(e->arena));
-    ff_ent_pexpire(e, key, FF_MAX(ttl->intent_ms, ttl->purchase_ms) + 2 * FF_DAY_MS);
-    c->stamped = true;
-}
-
-/* The key of an intent bucket about to be written: stamped. */
-static const char *written_bucket(ff_ent_t *e, ff_customer_t *c, const ff_customer_ttl_t *ttl,
-                                  int64_t day)
-{
-    stamp(e, c, ttl);
-    return intent_key(e, day);
-}
-
 void ff_cust_count(ff_ent_t *e, ff_customer_t *c, const ff_customer_ttl_t *ttl, int64_t day,
                    char kind, const char *key, int64_t n, int64_t state_now)
 {
-    const char *bucket = written_bucket(e, c, ttl, day);
+    const char *bucket = intent_key(e, day);
     char field[FF_ID_MAX_FIELD];
     size_t klen = strlen(key);
     if (klen > sizeof field - 3)
@@ -484,7 +425,7 @@ void ff_cust_sku_category(ff_ent_t *e, ff_customer_t *c, const ff_customer_ttl_t
         return;
     snprintf(field, sizeof field, "k:%s", sku);
     ff_customer_set_category(c, sku, category, day);
-    ff_ent_hset_cap(e, written_bucket(e, c, ttl, day), field, category, ttl->intent_bucket_max);
+    ff_ent_hset_cap(e, intent_key(e, day), field, category, ttl->intent_bucket_max);
 }
 
 void ff_cust_cart(ff_ent_t *e, ff_customer_t *c, const char *sku, int64_t delta)
@@ -522,7 +463,6 @@ void ff_cust_bought(ff_ent_t *e, ff_customer_t *c, const ff_customer_ttl_t *ttl,
     const char *key = ff_ent_key(e, "bought");
     ff_tsval_t *v = ff_customer_tsval(c, &c->bought, &c->nbought, &c->capbought, sku, true);
     int64_t today = ff_day_of_ms(state_now);
-    stamp(e, c, ttl);
     if (ts > v->ts) {
         v->ts = ts;
         ff_ent_hset(e, key, sku, fmt_i64(e, ts));

@@ -15,7 +15,6 @@ enum {
     FF_CUST_OFFERS = 1 << 5, /* with the conversions */
     FF_CUST_PROFILE = 1 << 6,
     FF_CUST_CART_SIZE = 1 << 7, /* how many SKUs the cart holds, not which */
-    FF_CUST_STAMP = 1 << 8,     /* the stamp of the intent and the purchases */
 };
 
 /* The pending reads of one customer (lives in the entity's state). */
@@ -23,7 +22,7 @@ typedef struct ff_customer_read_s {
     unsigned parts;
     int64_t day_from, day_to;
     size_t intent_cmd; /* first of day_to - day_from + 1 commands */
-    size_t cart_cmd, cart_size_cmd, stamp_cmd, bought_cmd, visits_cmd, consent_cmd, offers_cmd, conv_cmd, profile_cmd;
+    size_t cart_cmd, cart_size_cmd, bought_cmd, visits_cmd, consent_cmd, offers_cmd, conv_cmd, profile_cmd;
     /* When set, only these fields of each intent bucket were read. */
     const char *const *intent_fields;
     size_t nintent_fields;
@@ -65,10 +64,6 @@ typedef struct ff_customer_ttl_s {
  * for the days that can still hold counts at state_now. */
 void ff_customer_read(ff_ent_t *e, ff_customer_read_t *rd, unsigned parts, int64_t state_now,
                       int64_t intent_window_ms);
-/* The intent buckets, [*from, *to] (UTC days), that ff_customer_read
- * reads for e's events at state_now. */
-void ff_customer_intent_days(const ff_ent_t *e, int64_t state_now, int64_t intent_window_ms,
-                             int64_t *from, int64_t *to);
 /* The same, reading only the fields `only` names. */
 void ff_customer_read_fields(ff_ent_t *e, ff_customer_read_t *rd, unsigned parts,
                              int64_t state_now, int64_t intent_window_ms,

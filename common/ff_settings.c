@@ -105,9 +105,6 @@ const ff_setting_t ff_settings[] = {
     {"intent.bucket.max", FF_CONF_INT, "2000", 0, 1000000, FF_P_CUSTOMER, NULL,
      "most fields in a customer's intent bucket for a day: once full, SKUs not in it are not "
      "counted that day (categories always are); 0: no limit"},
-    {"intent.cache.size", FF_CONF_INT, "10000", 0, 10000000, FF_P_GEOFENCE, NULL,
-     "customers whose ranked intent footfall-geofence keeps for their next visits, until "
-     "footfall-web or footfall-pos changes it (0: none)"},
     {"purchase.window", FF_CONF_DURATION, "30d", 0, 365 * DAY, FF_P_CUSTOMER, NULL,
      "a SKU bought this recently is never offered"},
     {"visit.window", FF_CONF_DURATION, "90d", 0, 365 * DAY, FF_P_CUSTOMER, NULL,

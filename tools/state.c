@@ -492,9 +492,8 @@ static bool skip_key(const char *suffix)
 {
     size_t n = strlen(suffix);
     /* Stored outputs depend on where batches started and on the triggers
-     * mode: they are not state; a stamp is random by design. */
-    return (n >= 4 && !strcmp(suffix + n - 4, ":out")) ||
-           (n >= 6 && !strcmp(suffix + n - 6, ":stamp"));
+     * mode: they are not state. */
+    return n >= 4 && !strcmp(suffix + n - 4, ":out");
 }
 
 /* Keys under prefix, as what follows "<prefix>:". */

@@ -9,13 +9,7 @@
  *
  * A visit by a customer the frequency caps already stop is not ranked: a
  * regular who was offered something today comes back many times a day,
- * and their week of intent is the largest read there is. What a visit
- * ranked is kept (intent.cache.size customers) with the stamp the intent
- * had (ff_customer_io): a later visit on the same day, with the same
- * stamp, reads no intent and ranks nothing, as long as no purchase leaves
- * purchase.window in between (ff_intent_same_range). Every write of the
- * intent or the purchases, by footfall-web or footfall-pos, draws a new
- * stamp, so nothing kept outlives what it was ranked from. */
+ * and their week of intent is the largest read there is. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +17,6 @@
 #include "ff_clock.h"
 #include "ff_customer_io.h"
 #include "ff_log.h"
-#include "ff_map.h"
 #include "ff_proc.h"
 #include "ff_trigger.h"
 #include "geofence_proc.h"
@@ -53,27 +46,13 @@ typedef struct geo_ent_s {
     ff_customer_read_t rd, intent_rd;
     ff_customer_t c;
     visit_t *visits, **tail;
-    bool ranked; /* every visit's candidates and interests are known */
 } geo_ent_t;
-
-/* What the visits of one customer ranked, and when it holds: the intent's
- * stamp, the buckets read, the visit times it answers for. */
-typedef struct ranked_s {
-    char *stamp;
-    int64_t from, to; /* intent buckets read (UTC days) */
-    int64_t lo, hi;   /* visits at [lo, hi) */
-    bool has_cands, has_interests;
-    size_t ncands, nskus, ninterests;
-    ff_candidate_t *cands, *interests; /* their strings are malloc'd */
-} ranked_t;
 
 typedef struct geo_s {
     geo_rules_conf_t rules;
     ff_trigger_conf_t trig;
     const char *topic_assist;
     int64_t max_future;
-    ff_map_t ranked; /* customer id -> ranked_t */
-    size_t ranked_max;
 } geo_t;
 
 enum { INPUT_GEOFENCE = 0, INPUT_CONSENT = 1 };
@@ -93,7 +72,7 @@ static void geo_read(void *proc, ff_ent_t *e)
     geo_ent_t *ge = e->state;
     ff_customer_fields_t only = {0};
     unsigned parts = FF_CUST_CART_SIZE | FF_CUST_VISITS | FF_CUST_CONSENT | FF_CUST_OFFERS |
-                     FF_CUST_PROFILE | FF_CUST_STAMP;
+                     FF_CUST_PROFILE;
     const char **visits;
     size_t nev = 0;
     (void)proc;
@@ -196,174 +175,19 @@ static bool plan_visits(geo_t *geo, ff_ent_t *e, geo_ent_t *ge)
     return rank;
 }
 
-/* ---- what visits ranked, kept across batches ------------------------------------ */
-
-static ff_candidate_t *cands_dup(const ff_candidate_t *in, size_t n)
-{
-    ff_candidate_t *out = ff_malloc((n ? n : 1) * sizeof(*out));
-    for (size_t i = 0; i < n; i++) {
-        out[i] = in[i];
-        out[i].sku = in[i].sku ? ff_strdup(in[i].sku) : NULL;
-        out[i].category = in[i].category ? ff_strdup(in[i].category) : NULL;
-    }
-    return out;
-}
-
-static void cands_free(ff_candidate_t *c, size_t n)
-{
-    if (!c)
-        return;
-    for (size_t i = 0; i < n; i++) {
-        free((char *)c[i].sku);
-        free((char *)c[i].category);
-    }
-    free(c);
-}
-
-static void ranked_free(ranked_t *r)
-{
-    if (!r)
-        return;
-    free(r->stamp);
-    cands_free(r->cands, r->ncands);
-    cands_free(r->interests, r->ninterests);
-    free(r);
-}
-
-static void ranked_free_cb(const char *key, void *value, void *opaque)
-{
-    (void)key;
-    (void)opaque;
-    ranked_free(value);
-}
-
-static void ranked_clear(geo_t *geo)
-{
-    ff_map_each(&geo->ranked, ranked_free_cb, NULL);
-    ff_map_clear(&geo->ranked);
-}
-
-/* Copies kept candidates into the batch's arena: the entry may be gone
- * before the batch is (another customer's filled the cache). */
-static size_t cands_load(ff_arena_t *arena, ff_candidate_t *out, const ff_candidate_t *in,
-                         size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        out[i] = in[i];
-        out[i].sku = in[i].sku ? ff_arena_strdup(arena, in[i].sku) : NULL;
-        out[i].category = in[i].category ? ff_arena_strdup(arena, in[i].category) : NULL;
-    }
-    return n;
-}
-
-static bool needs_cands(const visit_t *v)
-{
-    return v->nearby && !v->capped;
-}
-
-/* The entry kept for the customer, if it answers for this batch: the
- * same stamp, the same buckets as this batch would read. */
-static const ranked_t *ranked_find(geo_t *geo, ff_ent_t *e, const geo_ent_t *ge)
-{
-    const ranked_t *r;
-    int64_t from, to;
-    if (!geo->ranked_max || !ge->c.intent_stamp)
-        return NULL; /* a stamp-less intent was written by a version before stamps */
-    r = ff_map_get(&geo->ranked, ge->c.id, strlen(ge->c.id));
-    if (!r || strcmp(r->stamp, ge->c.intent_stamp))
-        return NULL;
-    ff_customer_intent_days(e, ff_clock_state_ms(), geo->rules.intent.window_ms, &from, &to);
-    return from == r->from && to == r->to ? r : NULL;
-}
-
-/* Whether r answers for every visit that ranks; if so, fills them. */
-static bool ranked_load(geo_t *geo, ff_ent_t *e, geo_ent_t *ge)
-{
-    const ranked_t *r = ranked_find(geo, e, ge);
-    if (!r)
-        return false;
-    for (const visit_t *v = ge->visits; v; v = v->next) {
-        int64_t ts = v->ev->ts;
-        if (!needs_cands(v) && !v->rank_interests)
-            continue;
-        if (ts < r->lo || ts >= r->hi || (needs_cands(v) && !r->has_cands) ||
-            (v->rank_interests && !r->has_interests))
-            return false;
-    }
-    for (visit_t *v = ge->visits; v; v = v->next) {
-        if (needs_cands(v)) {
-            v->ncands = cands_load(e->arena, v->cands, r->cands, r->ncands);
-            v->nskus = r->nskus;
-        }
-        if (v->rank_interests)
-            v->ninterests = cands_load(e->arena, v->interests, r->interests, r->ninterests);
-    }
-    return true;
-}
-
-/* Keeps what the batch's visits ranked: the first visit that ranked, and
- * what later ones at times it answers for add to it. */
-static void ranked_store(geo_t *geo, ff_ent_t *e, const geo_ent_t *ge)
-{
-    ranked_t *r = NULL;
-    if (!geo->ranked_max || !ge->c.intent_stamp)
-        return;
-    for (const visit_t *v = ge->visits; v; v = v->next) {
-        int64_t ts = v->ev->ts;
-        if (!needs_cands(v) && !v->rank_interests)
-            continue;
-        if (!r) {
-            r = ff_calloc(1, sizeof(*r));
-            r->stamp = ff_strdup(ge->c.intent_stamp);
-            ff_customer_intent_days(e, ff_clock_state_ms(), geo->rules.intent.window_ms,
-                                    &r->from, &r->to);
-            ff_intent_same_range(&ge->c, &geo->rules.intent, ts, &r->lo, &r->hi);
-        } else if (ts < r->lo || ts >= r->hi) {
-            continue;
-        }
-        if (needs_cands(v) && !r->has_cands) {
-            r->has_cands = true;
-            r->cands = cands_dup(v->cands, v->ncands);
-            r->ncands = v->ncands;
-            r->nskus = v->nskus;
-        }
-        if (v->rank_interests && !r->has_interests) {
-            r->has_interests = true;
-            r->interests = cands_dup(v->interests, v->ninterests);
-            r->ninterests = v->ninterests;
-        }
-    }
-    if (!r)
-        return;
-    if (geo->ranked.count >= geo->ranked_max &&
-        !ff_map_get(&geo->ranked, ge->c.id, strlen(ge->c.id)))
-        ranked_clear(geo); /* bounded: start over rather than grow */
-    ranked_free(ff_map_put(&geo->ranked, ge->c.id, strlen(ge->c.id), r));
-}
-
 /* Round 1: with intent and purchases read, each visit's candidates and
- * interests, kept for the next visits. */
+ * interests, and a read of the store's stock of them. */
 static void rank_visits(geo_t *geo, ff_ent_t *e, geo_ent_t *ge)
 {
     ff_customer_parse(e, &ge->intent_rd, &ge->c);
     for (visit_t *v = ge->visits; v; v = v->next) {
         const ff_geofence_event_t *g = v->ev->rec;
-        if (needs_cands(v))
+        if (v->nearby && !v->capped)
             v->ncands = ff_intent_candidates(&ge->c, &geo->rules.intent, g->ts, v->cands,
                                              MAX_CANDIDATES, &v->nskus);
         if (v->rank_interests)
             v->ninterests = ff_intent_interests(&ge->c, &geo->rules.intent, g->ts,
                                                 v->interests, (size_t)geo->rules.assist_top_n);
-    }
-    ranked_store(geo, e, ge);
-}
-
-/* Then a read of the store's stock of each visit's candidates and
- * interests (another slot, read-only). */
-static void read_stock(ff_ent_t *e, geo_ent_t *ge)
-{
-    for (visit_t *v = ge->visits; v; v = v->next) {
-        const ff_geofence_event_t *g = v->ev->rec;
         for (size_t i = 0; i < v->ncands; i++)
             v->cand_at[i] = add_key(v, &v->cands[i]);
         for (size_t i = 0; i < v->ninterests; i++)
@@ -515,18 +339,14 @@ static ff_ent_step_t geo_decide(void *proc, ff_ent_t *e, int round)
         ff_customer_init(&ge->c, customer, e->arena);
         ff_customer_parse(e, &ge->rd, &ge->c);
         ge->tail = &ge->visits;
-        if (plan_visits(geo, e, ge) && !ranked_load(geo, e, ge)) {
+        if (plan_visits(geo, e, ge)) {
             ff_customer_read(e, &ge->intent_rd, FF_CUST_INTENT | FF_CUST_BOUGHT,
                              ff_clock_state_ms(), geo->rules.intent.window_ms);
             return FF_ENT_MORE;
         }
-    } else if (!ge->ranked) {
-        rank_visits(geo, e, ge);
-    }
-    if (!ge->ranked) {
+    } else if (round == 1) {
         size_t before = ff_rpipe_count(ff_ent_pipe(e));
-        ge->ranked = true;
-        read_stock(e, ge);
+        rank_visits(geo, e, ge);
         if (ff_rpipe_count(ff_ent_pipe(e)) > before)
             return FF_ENT_MORE;
     }
@@ -572,10 +392,7 @@ static void *geo_create(const ff_conf_t *conf, char *errstr, size_t errstr_size)
     geo->rules.assist_interval_ms = ff_conf_int(conf, "assist.interval");
     geo->topic_assist = ff_conf_str(conf, "topic.store_assist");
     geo->max_future = ff_conf_int(conf, "input.max_future");
-    geo->ranked_max = (size_t)ff_conf_int(conf, "intent.cache.size");
-    ff_map_init(&geo->ranked);
     if (ff_trigger_conf_init(&geo->trig, conf, "footfall-geofence", errstr, errstr_size) == -1) {
-        ff_map_term(&geo->ranked);
         free(geo);
         return NULL;
     }
@@ -586,8 +403,6 @@ static void geo_destroy(void *proc)
 {
     geo_t *geo = proc;
     ff_trigger_conf_term(&geo->trig);
-    ranked_clear(geo);
-    ff_map_term(&geo->ranked);
     free(geo);
 }
 

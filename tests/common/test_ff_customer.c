@@ -557,50 +557,6 @@ Test(ff_intent, keys_compare_by_their_first_8_bytes_as_strcmp_does)
     }
 }
 
-/* The SKUs of the candidates (or the interests) at ts, as "K1,K3". */
-static const char *ranked_at(int64_t ts, bool interests)
-{
-    static char buf[256];
-    size_t n = interests ? ff_intent_interests(&cust, &iconf, ts, out, MAX_OUT)
-                         : ff_intent_candidates(&cust, &iconf, ts, out, MAX_OUT, &nskus);
-    buf[0] = '\0';
-    for (size_t i = 0; i < n; i++)
-        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", i ? "," : "",
-                 out[i].sku ? out[i].sku : out[i].category);
-    return buf;
-}
-
-Test(ff_purchase_window, a_ranking_holds_until_a_purchase_leaves_the_window_or_the_day_ends)
-{
-    int64_t ts = at(DECISION); /* 12:00 */
-    int64_t lo, hi;
-    views("K1", "2026-11-22T10:00:00Z", 3);
-    views("K2", "2026-11-22T10:00:00Z", 3);
-    views("K3", "2026-11-22T10:00:00Z", 3);
-    bought_at("K1", at("2026-11-23T09:00:00Z") - PURCHASE_WINDOW_MS); /* offered from 09:00 */
-    bought_at("K2", at("2026-11-23T15:00:00Z") - PURCHASE_WINDOW_MS); /* from 15:00 */
-    bought_at("K3", at("2026-11-13T00:00:00Z") - PURCHASE_WINDOW_MS); /* long since */
-    bought_at("K4", at("2026-11-25T00:00:00Z") - PURCHASE_WINDOW_MS); /* after the day */
-    ff_intent_same_range(&cust, &iconf, ts, &lo, &hi);
-    cr_assert_eq(lo, at("2026-11-23T09:00:00Z"), "lo %lld", (long long)lo);
-    cr_assert_eq(hi, at("2026-11-23T15:00:00Z"), "hi %lld", (long long)hi);
-    for (int interests = 0; interests < 2; interests++) {
-        cr_assert_str_eq(ranked_at(ts, interests), "K1,K3");
-        cr_assert_str_eq(ranked_at(lo, interests), "K1,K3");
-        cr_assert_str_eq(ranked_at(hi - 1, interests), "K1,K3");
-        cr_assert_str_eq(ranked_at(lo - 1, interests), "K3", "K1 is still left out");
-        cr_assert_str_eq(ranked_at(hi, interests), "K1,K2,K3", "K2 is offered again");
-    }
-    /* With no bound inside it, the whole UTC day: the next day's window
-     * drops the oldest bucket. */
-    ff_intent_same_range(&cust, &iconf, at("2026-11-23T20:00:00Z"), &lo, &hi);
-    cr_assert_eq(lo, at("2026-11-23T15:00:00Z"));
-    cr_assert_eq(hi, at("2026-11-24T00:00:00Z"));
-    ff_intent_same_range(&cust, &iconf, at("2026-11-24T08:00:00Z"), &lo, &hi);
-    cr_assert_eq(lo, at("2026-11-24T00:00:00Z"));
-    cr_assert_eq(hi, at("2026-11-25T00:00:00Z"));
-}
-
 /* ---- purchases ---------------------------------------------------------------- */
 
 Test(ff_purchase_window, a_purchase_exactly_purchase_window_before_no_longer_excludes)

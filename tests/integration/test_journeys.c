@@ -5,11 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "ff_guard.h"
 #include "ff_testenv.h"
-#include "stack.h"
 
 static ff_env_t env;
 
@@ -510,117 +508,6 @@ Test(journeys, a_full_intent_bucket_counts_only_what_it_holds)
     cr_assert_str_eq(ff_env_hget(&env, key, "c:toys"), "1");
     cr_assert_str_eq(ff_env_hget(&env, key, "k:K2"), "");
     cr_assert_str_eq(ff_env_hget(&env, key, "v:K3"), "");
-}
-
-/* The Redis round trips footfall-geofence made so far (its /metrics). */
-static double geo_rounds(const char *base)
-{
-    char url[128], *body;
-    double v;
-    snprintf(url, sizeof url, "%s/metrics", base);
-    cr_assert_eq(ff_http_get(url, &body), 200, "GET %s", url);
-    v = ff_metric(body, "footfall_state_roundtrips_total");
-    free(body);
-    return v;
-}
-
-/* One visit in a batch of its own; the round trips its batch took. */
-static double visit_rounds(const char *base, const char *cust, const char *store, int64_t ts)
-{
-    double before = geo_rounds(base), after;
-    enter(cust, store, ts);
-    ff_env_flush(&env);
-    caught_up("footfall-geofence", "geofence.events", NULL);
-    /* The metrics follow the commit: wait for the batch's count, the last
-     * one it sets. */
-    for (int i = 0; (after = geo_rounds(base)) == before; i++) {
-        cr_assert_lt(i, 1000, "footfall_state_roundtrips_total still %g after 10 s", before);
-        usleep(10000);
-    }
-    return after - before;
-}
-
-/* footfall-geofence keeps what a visit ranked for the customer's next
- * visits (a week of intent is its largest read), and ranks again, with a
- * read, once footfall-web or footfall-pos has changed the intent or the
- * purchases since: exactly the decisions as without the cache. */
-Test(journeys, geofence_ranks_again_only_after_web_or_pos_changed_the_intent)
-{
-    const char *c = customer("regular", false), *d = customer("buyer", false),
-               *f = customer("first", false);
-    char port_env[64], base[64];
-    int port = ff_free_port();
-    json_t **v;
-    size_t cnt;
-    snprintf(port_env, sizeof port_env, "FOOTFALL_HTTP_PORT=%d", port);
-    snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
-    const char *const geo_env[] = {NOW_ENV, "FOOTFALL_BATCH_TIMEOUT=50ms", port_env, NULL};
-    ff_env_start(&env, 1, NULL);
-    ff_env_proc(&env, "shelf", proc_env);
-    ff_env_proc(&env, "web", proc_env);
-    ff_env_proc(&env, "pos", proc_env);
-    ff_env_proc(&env, "geofence", geo_env);
-
-    shelf("S1", "K1", "shoes", 10);
-    shelf("S2", "K9", "watches", 10); /* nothing c, d or f want */
-    web(c, FF_WEB_PRODUCT_VIEW, "K2", "toys", NOW - DAY); /* c wants K2: S1 has none */
-    web(c, FF_WEB_PRODUCT_VIEW, "K2", "toys", NOW - DAY);
-    web(d, FF_WEB_PRODUCT_VIEW, "K1", "shoes", NOW - DAY); /* d wants K1 */
-    web(d, FF_WEB_PRODUCT_VIEW, "K1", "shoes", NOW - DAY);
-    web(f, FF_WEB_PRODUCT_VIEW, "K2", "toys", NOW - DAY);
-    web(f, FF_WEB_PRODUCT_VIEW, "K2", "toys", NOW - DAY);
-    ff_env_flush(&env);
-    caught_up("footfall-shelf", "shelf.events", NULL);
-    caught_up("footfall-web", "web.events", NULL);
-
-    /* First visits read the intent: the customer, the intent, the stock,
-     * the write. A second visit to a store without stock (NO_STOCK does
-     * not cap) finds it kept: one round trip fewer. */
-    double first = visit_rounds(base, c, "S1", NOW - 10 * MIN); /* 0: NO_STOCK */
-    cr_assert_eq(visit_rounds(base, d, "S2", NOW - 10 * MIN), first); /* 1: NO_STOCK */
-    double again = visit_rounds(base, c, "S1", NOW - 9 * MIN); /* 2: NO_STOCK */
-    cr_assert_eq(again, first - 1, "the second visit reads no intent: %g round trips, %g first",
-                 again, first);
-
-    /* footfall-web: c views K1, which S1 has: once (a new SKU for the day,
-     * its category is written too), not yet intent. */
-    web(c, FF_WEB_PRODUCT_VIEW, "K1", "shoes", NOW - 8 * MIN);
-    /* footfall-pos: d buys K1, which must no longer be offered. */
-    buy(d, "S2", "K1", "shoes", 5000, NULL, NOW - 8 * MIN);
-    ff_env_flush(&env);
-    caught_up("footfall-web", "web.events", NULL);
-    caught_up("footfall-pos", "pos.events", NULL);
-    cr_assert_eq(visit_rounds(base, c, "S1", NOW - 7 * MIN), first, /* 3: NO_STOCK */
-                 "the intent is read again");
-    visit_rounds(base, d, "S1", NOW - 7 * MIN); /* 4: nothing (below) */
-    /* Twice: a count alone changes the intent too. */
-    web(c, FF_WEB_PRODUCT_VIEW, "K1", "shoes", NOW - 6 * MIN);
-    ff_env_flush(&env);
-    caught_up("footfall-web", "web.events", NULL);
-    cr_assert_eq(visit_rounds(base, c, "S1", NOW - 5 * MIN), first); /* 5: NEARBY K1 */
-    /* A customer not seen before: as the first visit. */
-    cr_assert_eq(visit_rounds(base, f, "S1", NOW - 5 * MIN), first); /* 6: NO_STOCK */
-
-    cnt = read_json("triggers.drive-to-store", &v);
-    cr_assert_eq(cnt, 1, "one offer: c's, for K1 (got %zu)", cnt);
-    expect_offer(v[0], "geofence.events:0:5:NEARBY", "NEARBY", c, "S1", "K1", "shoes", 10,
-                 NOW - 5 * MIN, "g5");
-    free_json(v, cnt);
-    cnt = read_json("footfall.decisions", &v);
-    cr_assert_eq(cnt, 6, "d's last visit has no intent left: no decision (got %zu)", cnt);
-    expect_decision(v[0], "NEARBY", "SUPPRESSED", "NO_STOCK", c, "S1", "geofence.events", 0,
-                    NULL);
-    expect_decision(v[1], "NEARBY", "SUPPRESSED", "NO_STOCK", d, "S2", "geofence.events", 1,
-                    NULL);
-    expect_decision(v[2], "NEARBY", "SUPPRESSED", "NO_STOCK", c, "S1", "geofence.events", 2,
-                    NULL);
-    expect_decision(v[3], "NEARBY", "SUPPRESSED", "NO_STOCK", c, "S1", "geofence.events", 3,
-                    NULL);
-    expect_decision(v[4], "NEARBY", "FIRED", "ELIGIBLE", c, "S1", "geofence.events", 5,
-                    "geofence.events:0:5:NEARBY");
-    expect_decision(v[5], "NEARBY", "SUPPRESSED", "NO_STOCK", f, "S1", "geofence.events", 6,
-                    NULL);
-    free_json(v, cnt);
 }
 
 /* footfall-pos reads only the purchases of the SKUs its batch buys; the
