@@ -58,10 +58,10 @@ static void reserve(ff_arena_t *arena, void **arr, size_t n_now, size_t *cap, si
     *cap = n_now + n;
 }
 
-void ff_customer_reserve_intent(ff_customer_t *c, size_t fields)
+void ff_customer_reserve_intent(ff_customer_t *c, size_t counts, size_t skucats)
 {
-    reserve(c->arena, (void **)&c->counts, c->ncounts, &c->capcounts, fields, sizeof(ff_count_t));
-    reserve(c->arena, (void **)&c->skucats, c->nskucats, &c->capskucats, fields,
+    reserve(c->arena, (void **)&c->counts, c->ncounts, &c->capcounts, counts, sizeof(ff_count_t));
+    reserve(c->arena, (void **)&c->skucats, c->nskucats, &c->capskucats, skucats,
             sizeof(ff_skucat_t));
 }
 

@@ -127,9 +127,9 @@ typedef struct ff_candidate_s {
 } ff_candidate_t;
 
 void ff_customer_init(ff_customer_t *c, const char *id, ff_arena_t *arena);
-/* Makes room for `fields` more counters and categories of SKUs (a read's
- * fields, before they are appended). */
-void ff_customer_reserve_intent(ff_customer_t *c, size_t fields);
+/* Makes room for more counters and categories of SKUs (a read's, before
+ * they are appended). */
+void ff_customer_reserve_intent(ff_customer_t *c, size_t counts, size_t skucats);
 
 /* A key's first 8 bytes as a number, big-endian and zero-padded: two keys
  * compare as their numbers do, unless those are equal (ff_key_cmp). Hot

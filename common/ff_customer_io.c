@@ -304,12 +304,13 @@ void ff_customer_parse(ff_ent_t *e, const ff_customer_read_t *rd, ff_customer_t 
                        rd->intent_fields, rd->nintent_fields, on_intent, cx);
         }
     } else if (rd->parts & FF_CUST_INTENT) {
-        size_t fields = 0;
+        size_t counts = 0, skucats = 0;
         for (int64_t d = rd->day_from; d <= rd->day_to; d++) {
             const redisReply *r = ff_ent_reply(e, rd->intent_cmd + (size_t)(d - rd->day_from));
-            fields += r && r->type == REDIS_REPLY_ARRAY ? r->elements / 2 : 0;
+            for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2)
+                *(r->element[i]->str && r->element[i]->str[0] == 'k' ? &skucats : &counts) += 1;
         }
-        ff_customer_reserve_intent(c, fields);
+        ff_customer_reserve_intent(c, counts, skucats);
         for (int64_t d = rd->day_from; d <= rd->day_to; d++) {
             ctx.day = d;
             each_pair(ff_ent_reply(e, rd->intent_cmd + (size_t)(d - rd->day_from)), on_intent, cx);
