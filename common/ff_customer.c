@@ -28,24 +28,9 @@ int ff_key_cmp(uint64_t a8, const char *a, uint64_t b8, const char *b)
     return strcmp(a + 8, b + 8);
 }
 
-/* Grows an arena array by one element; returns the new element, zeroed. */
-static void *grow(ff_arena_t *arena, void **arr, size_t *n, size_t *cap, size_t size)
-{
-    if (*n == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 8;
-        void *na = ff_arena_alloc(arena, ncap * size);
-        if (*n)
-            memcpy(na, *arr, *n * size);
-        *arr = na;
-        *cap = ncap;
-    }
-    void *e = (char *)*arr + (*n)++ * size;
-    memset(e, 0, size);
-    return e;
-}
-
-/* Room for n more in *arr, at once: a hot customer's week is thousands of
- * fields, and doubling copied each one about twice. */
+/* Room for n more in *arr (n_now used of *cap), at once when their number
+ * is known: a hot customer's week is thousands of fields, and doubling
+ * copied each one about twice. */
 static void reserve(ff_arena_t *arena, void **arr, size_t n_now, size_t *cap, size_t n,
                     size_t size)
 {
@@ -56,6 +41,16 @@ static void reserve(ff_arena_t *arena, void **arr, size_t n_now, size_t *cap, si
         memcpy(na, *arr, n_now * size);
     *arr = na;
     *cap = n_now + n;
+}
+
+/* Grows an arena array by one element; returns the new element, zeroed. */
+static void *grow(ff_arena_t *arena, void **arr, size_t *n, size_t *cap, size_t size)
+{
+    if (*n == *cap)
+        reserve(arena, arr, *n, cap, *cap ? *cap : 8, size); /* doubles */
+    void *e = (char *)*arr + (*n)++ * size;
+    memset(e, 0, size);
+    return e;
 }
 
 void ff_customer_reserve_intent(ff_customer_t *c, size_t counts, size_t skucats)

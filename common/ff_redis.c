@@ -438,6 +438,9 @@ void ff_redis_destroy(ff_redis_t *r)
 
 int ff_redis_script(ff_redis_t *r, const char *name, const char *lua)
 {
+    for (int i = 0; i < r->nscripts; i++)
+        if (!strcmp(r->scripts[i].name, name) && !strcmp(r->scripts[i].lua, lua))
+            return i; /* registered already */
     r->scripts = ff_realloc(r->scripts, (size_t)(r->nscripts + 1) * sizeof(*r->scripts));
     r->scripts[r->nscripts].name = ff_strdup(name);
     r->scripts[r->nscripts].lua = ff_strdup(lua);

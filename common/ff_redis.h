@@ -90,7 +90,8 @@ void ff_redis_destroy(ff_redis_t *r);
 int ff_redis_is_cluster(const ff_redis_t *r);
 
 /* Registers a Lua script; it is loaded (SCRIPT LOAD) on every (re)connect
- * and called by its SHA. Returns its handle. */
+ * and called by its SHA. Returns its handle: the same one for the same
+ * name and text registered again. */
 int ff_redis_script(ff_redis_t *r, const char *name, const char *lua);
 /* Starts an EVALSHA command of script `handle` in p; add numkeys, keys and
  * args, then ff_rpipe_end. */
