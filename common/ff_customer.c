@@ -28,6 +28,80 @@ int ff_key_cmp(uint64_t a8, const char *a, uint64_t b8, const char *b)
     return strcmp(a + 8, b + 8);
 }
 
+/* What the customer's arrays sort by: a key (ff_key_cmp order), then a
+ * kind and a day; `at` is where the element was (an array read from
+ * Redis hashes, far below 2^32 elements). */
+typedef struct sortkey_s {
+    uint64_t key8;
+    const char *key;
+    int64_t day;
+    uint32_t at;
+    char kind;
+} sortkey_t;
+
+static int sortkey_cmp(const sortkey_t *a, const sortkey_t *b)
+{
+    int r = ff_key_cmp(a->key8, a->key, b->key8, b->key);
+    if (r)
+        return r;
+    if (a->kind != b->kind)
+        return a->kind < b->kind ? -1 : 1;
+    return a->day < b->day ? -1 : a->day > b->day;
+}
+
+#define SORT_RUN 8
+
+/* A stable merge sort of n keys. qsort's was the largest single cost of
+ * ranking a hot customer's week (its elements are sorted through pointers
+ * and every comparison is a call); here the comparison is inlined and
+ * decides on key8 alone for all but keys sharing their first 8 bytes. */
+static void sortkeys(sortkey_t *a, size_t n)
+{
+    sortkey_t *tmp, *src = a, *dst;
+    for (size_t lo = 0; lo < n; lo += SORT_RUN) { /* insertion sort of each run */
+        size_t hi = FF_MIN(lo + SORT_RUN, n);
+        for (size_t i = lo + 1; i < hi; i++) {
+            sortkey_t k = a[i];
+            size_t j = i;
+            for (; j > lo && sortkey_cmp(&k, &a[j - 1]) < 0; j--)
+                a[j] = a[j - 1];
+            a[j] = k;
+        }
+    }
+    if (n <= SORT_RUN)
+        return;
+    tmp = ff_malloc(n * sizeof(*tmp));
+    dst = tmp;
+    for (size_t w = SORT_RUN; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = FF_MIN(lo + w, n), hi = FF_MIN(lo + 2 * w, n), i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                dst[k++] = sortkey_cmp(&src[j], &src[i]) < 0 ? src[j++] : src[i++];
+            while (i < mid)
+                dst[k++] = src[i++];
+            while (j < hi)
+                dst[k++] = src[j++];
+        }
+        sortkey_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a)
+        memcpy(a, src, n * sizeof(*a));
+    free(tmp);
+}
+
+/* Puts the n elements of size bytes at arr in the order of keys, sorted
+ * (each key's `at` naming its element). */
+static void reorder(void *arr, size_t n, size_t size, const sortkey_t *keys)
+{
+    char *tmp = ff_malloc(n * size);
+    for (size_t i = 0; i < n; i++)
+        memcpy(tmp + i * size, (char *)arr + keys[i].at * size, size);
+    memcpy(arr, tmp, n * size);
+    free(tmp);
+}
+
 /* Room for n more in *arr (n_now used of *cap), at once when their number
  * is known: a hot customer's week is thousands of fields, and doubling
  * copied each one about twice. */
@@ -142,21 +216,20 @@ void ff_customer_category_append(ff_customer_t *c, const char *sku, const char *
                 sku, category, day);
 }
 
-static int cmp_skucat_sku_day(const void *a, const void *b)
-{
-    const ff_skucat_t *x = a, *y = b;
-    int r = ff_key_cmp(x->sku8, x->sku, y->sku8, y->sku);
-    if (r)
-        return r;
-    return x->day < y->day ? -1 : x->day > y->day;
-}
-
 void ff_customer_categories_settle(ff_customer_t *c)
 {
     size_t n = 0;
+    sortkey_t *keys;
     if (c->nskucats < 2)
-        return; /* sorted already; and qsort must not see a NULL array */
-    qsort(c->skucats, c->nskucats, sizeof(*c->skucats), cmp_skucat_sku_day);
+        return; /* sorted already */
+    keys = ff_malloc(c->nskucats * sizeof(*keys));
+    for (size_t i = 0; i < c->nskucats; i++) {
+        const ff_skucat_t *x = &c->skucats[i];
+        keys[i] = (sortkey_t){x->sku8, x->sku, x->day, (uint32_t)i, 0};
+    }
+    sortkeys(keys, c->nskucats);
+    reorder(c->skucats, c->nskucats, sizeof(*c->skucats), keys);
+    free(keys);
     /* Of each SKU's run, sorted by day, the last: its latest day. */
     for (size_t i = 0; i < c->nskucats; i++) {
         const ff_skucat_t *x = &c->skucats[i], *y = x + 1;
@@ -259,27 +332,26 @@ typedef struct tally_s {
     int64_t views, adds;
 } tally_t;
 
-static int cmp_count_keys(const void *a, const void *b)
+/* Keys for counts[i] of the n (the elements, when ptrs is NULL, else the
+ * counts ptrs[i] point to), by key, kind and day. */
+static sortkey_t *count_keys(const ff_count_t *counts, const ff_count_t *const *ptrs, size_t n)
 {
-    const ff_count_t *x = *(const ff_count_t *const *)a, *y = *(const ff_count_t *const *)b;
-    return ff_key_cmp(x->key8, x->key, y->key8, y->key);
-}
-
-static int cmp_counts(const void *a, const void *b)
-{
-    const ff_count_t *x = a, *y = b;
-    int r = ff_key_cmp(x->key8, x->key, y->key8, y->key);
-    if (r)
-        return r;
-    if (x->kind != y->kind)
-        return x->kind < y->kind ? -1 : 1;
-    return x->day < y->day ? -1 : x->day > y->day;
+    sortkey_t *keys = ff_malloc((n ? n : 1) * sizeof(*keys));
+    for (size_t i = 0; i < n; i++) {
+        const ff_count_t *k = ptrs ? ptrs[i] : &counts[i];
+        keys[i] = (sortkey_t){k->key8, k->key, k->day, (uint32_t)i, k->kind};
+    }
+    sortkeys(keys, n);
+    return keys;
 }
 
 void ff_customer_counts_settle(ff_customer_t *c)
 {
-    if (c->ncounts > 1) /* qsort must not see a NULL array */
-        qsort(c->counts, c->ncounts, sizeof(*c->counts), cmp_counts);
+    if (c->ncounts > 1) {
+        sortkey_t *keys = count_keys(c->counts, NULL, c->ncounts);
+        reorder(c->counts, c->ncounts, sizeof(*c->counts), keys);
+        free(keys);
+    }
     c->counts_sorted = true;
 }
 
@@ -300,8 +372,15 @@ static tally_t *tally(const ff_customer_t *c, const ff_intent_conf_t *conf, char
         if ((k->kind == views || (adds && k->kind == adds)) && k->day >= first && k->day <= last)
             in[m++] = k;
     }
-    if (!c->counts_sorted)
-        qsort(in, m, sizeof(*in), cmp_count_keys);
+    if (!c->counts_sorted && m > 1) {
+        sortkey_t *keys = count_keys(NULL, in, m);
+        const ff_count_t **sorted = ff_malloc(m * sizeof(*sorted));
+        for (size_t i = 0; i < m; i++)
+            sorted[i] = in[keys[i].at];
+        free(keys);
+        free(in);
+        in = sorted;
+    }
     t = ff_malloc((m ? m : 1) * sizeof(*t));
     for (size_t i = 0, j; i < m; i = j) {
         tally_t cur = {in[i]->key, in[i]->key8, 0, 0};
@@ -319,20 +398,25 @@ static tally_t *tally(const ff_customer_t *c, const ff_intent_conf_t *conf, char
     return t;
 }
 
-static int cmp_tsval_keys(const void *a, const void *b)
+/* The purchases by SKU (ff_key_cmp's order is strcmp's). */
+static sortkey_t *bought_keys(const ff_customer_t *c)
 {
-    return strcmp((*(const ff_tsval_t *const *)a)->key, (*(const ff_tsval_t *const *)b)->key);
-}
-
-static int cmp_tsvals(const void *a, const void *b)
-{
-    return strcmp(((const ff_tsval_t *)a)->key, ((const ff_tsval_t *)b)->key);
+    sortkey_t *keys = ff_malloc((c->nbought ? c->nbought : 1) * sizeof(*keys));
+    for (size_t i = 0; i < c->nbought; i++) {
+        const char *key = c->bought[i].key;
+        keys[i] = (sortkey_t){ff_key8(key), key, 0, (uint32_t)i, 0};
+    }
+    sortkeys(keys, c->nbought);
+    return keys;
 }
 
 void ff_customer_bought_settle(ff_customer_t *c)
 {
-    if (c->nbought > 1) /* qsort must not see a NULL array */
-        qsort(c->bought, c->nbought, sizeof(*c->bought), cmp_tsvals);
+    if (c->nbought > 1) {
+        sortkey_t *keys = bought_keys(c);
+        reorder(c->bought, c->nbought, sizeof(*c->bought), keys);
+        free(keys);
+    }
 }
 
 /* Pointers to the purchases, sorted by SKU (a malloc'd array): sorted
@@ -345,8 +429,12 @@ static const ff_tsval_t **bought_by_sku(const ff_customer_t *c)
         idx[i] = &c->bought[i];
         sorted = sorted && (i == 0 || strcmp(c->bought[i - 1].key, c->bought[i].key) < 0);
     }
-    if (!sorted)
-        qsort(idx, c->nbought, sizeof(*idx), cmp_tsval_keys);
+    if (!sorted) {
+        sortkey_t *keys = bought_keys(c);
+        for (size_t i = 0; i < c->nbought; i++)
+            idx[i] = &c->bought[keys[i].at];
+        free(keys);
+    }
     return idx;
 }
 

@@ -538,6 +538,62 @@ Test(ff_candidates, the_best_few_of_a_hot_customer_match_a_full_sort_whatever_th
     }
 }
 
+/* Keys that share their first 8 bytes, or end within them, so that the
+ * settled order needs the rest of the key as well as key8. */
+static void long_key(char *buf, size_t size, int64_t k)
+{
+    static const char *const stems[] = {"SKU-0001", "SKU-000", "SKU-00010", "ABCDEFGH"};
+    snprintf(buf, size, "%s%s%lld", stems[k % 4], k % 3 ? "-" : "",
+             (long long)(k / 4) % 50);
+}
+
+Test(ff_intent, settling_sorts_counters_categories_and_purchases_as_strcmp_then_kind_then_day)
+{
+    static const char kinds[] = {'v', 'a', 'c'};
+    int64_t day0 = ff_day_of_ms(at(DECISION));
+    size_t n;
+    char key[32];
+    for (int i = 0; i < 2000; i++) {
+        long_key(key, sizeof key, below(400));
+        ff_customer_count_append(&cust, day0 - below(7), kinds[below(3)], key, 1 + below(9));
+        if (i < 500) {
+            ff_customer_category_append(&cust, key, i % 2 ? "shoes" : "toys", day0 - below(7));
+            long_key(key, sizeof key, below(400));
+            ff_customer_tsval_append(&cust, &cust.bought, &cust.nbought, &cust.capbought, key)
+                ->ts = i;
+        }
+    }
+    n = cust.ncounts;
+    int64_t sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += cust.counts[i].n * (cust.counts[i].kind + cust.counts[i].day);
+    ff_customer_counts_settle(&cust);
+    ff_customer_categories_settle(&cust);
+    ff_customer_bought_settle(&cust);
+    cr_assert_eq(cust.ncounts, n, "settling keeps every counter");
+    for (size_t i = 0; i < n; i++)
+        sum -= cust.counts[i].n * (cust.counts[i].kind + cust.counts[i].day);
+    cr_assert_eq(sum, 0, "settling only reorders the counters");
+    for (size_t i = 1; i < n; i++) {
+        const ff_count_t *x = &cust.counts[i - 1], *y = &cust.counts[i];
+        int r = strcmp(x->key, y->key);
+        cr_assert(r < 0 || (r == 0 && (x->kind < y->kind ||
+                                       (x->kind == y->kind && x->day <= y->day))),
+                  "counter %zu (%s %c %lld) before %zu (%s %c %lld)", i - 1, x->key, x->kind,
+                  (long long)x->day, i, y->key, y->kind, (long long)y->day);
+    }
+    cr_assert_gt(cust.nskucats, 100);
+    for (size_t i = 1; i < cust.nskucats; i++)
+        cr_assert_lt(strcmp(cust.skucats[i - 1].sku, cust.skucats[i].sku), 0,
+                     "SKU %zu (%s) once, before %zu (%s)", i - 1, cust.skucats[i - 1].sku, i,
+                     cust.skucats[i].sku);
+    cr_assert_eq(cust.nbought, 500);
+    for (size_t i = 1; i < cust.nbought; i++)
+        cr_assert_leq(strcmp(cust.bought[i - 1].key, cust.bought[i].key), 0,
+                      "purchase %zu (%s) before %zu (%s)", i - 1, cust.bought[i - 1].key, i,
+                      cust.bought[i].key);
+}
+
 Test(ff_intent, keys_compare_by_their_first_8_bytes_as_strcmp_does)
 {
     static const char *const keys[] = {
