@@ -172,8 +172,16 @@ static void each_field(const redisReply *r, const char *const *fields, size_t n,
         each_pair(r, fn, ctx);
 }
 
+/* A stored number (strtoll's reading of s). Nearly every value is a few
+ * plain digits, read here without strtoll's locale and overflow checks. */
 static int64_t num(const char *s)
 {
+    int64_t n = 0;
+    int i = 0;
+    for (; i < 18 && s[i] >= '0' && s[i] <= '9'; i++)
+        n = n * 10 + (s[i] - '0');
+    if (i > 0 && !s[i])
+        return n;
     return strtoll(s, NULL, 10);
 }
 
