@@ -68,9 +68,21 @@ void ff_customer_read_fields(ff_ent_t *e, ff_customer_read_t *rd, unsigned parts
                              int64_t state_now, int64_t intent_window_ms,
                              const ff_customer_fields_t *only)
 {
-    const char *const *intent_fields = only ? only->intent : NULL;
-    size_t nintent_fields = intent_fields ? only->nintent : 0;
+    const char *const *intent_fields = NULL;
+    size_t nintent_fields = 0, nevery_day = 0;
     memset(rd, 0, sizeof(*rd));
+    if (only && (only->intent || only->intent_own_day)) {
+        /* One list, the every-day fields first: a day reads a prefix. */
+        const char **all;
+        nevery_day = only->intent ? only->nintent : 0;
+        nintent_fields = nevery_day + (only->intent_own_day ? only->nintent_own_day : 0);
+        all = ff_arena_alloc(e->arena, (nintent_fields ? nintent_fields : 1) * sizeof(*all));
+        for (size_t i = 0; i < nevery_day; i++)
+            all[i] = only->intent[i];
+        for (size_t i = nevery_day; i < nintent_fields; i++)
+            all[i] = only->intent_own_day[i - nevery_day];
+        intent_fields = all;
+    }
     rd->parts = parts;
     rd->intent_fields = intent_fields;
     rd->nintent_fields = nintent_fields;
@@ -109,10 +121,26 @@ void ff_customer_read_fields(ff_ent_t *e, ff_customer_read_t *rd, unsigned parts
             rd->day_from = from > rd->day_from ? from : rd->day_from;
             rd->day_to = to < rd->day_to ? to : rd->day_to;
         }
-        for (int64_t d = rd->day_from; d <= rd->day_to; d++) {
-            const char *key = intent_key(e, d);
-            size_t cmd = intent_fields ? hmget(e, key, intent_fields, nintent_fields)
-                                       : hgetall(e, key);
+        if (intent_fields && rd->day_from <= rd->day_to) {
+            size_t ndays_read = (size_t)(rd->day_to - rd->day_from + 1);
+            rd->day_cmd = ff_arena_alloc(e->arena, ndays_read * sizeof(*rd->day_cmd));
+            rd->day_nfields = ff_arena_alloc(e->arena, ndays_read * sizeof(*rd->day_nfields));
+            for (size_t i = 0; i < ndays_read; i++) {
+                rd->day_nfields[i] = nevery_day;
+                rd->day_cmd[i] = SIZE_MAX;
+            }
+            FF_ENT_FOREACH(e, ev) {
+                int64_t d = ff_day_of_ms(ev->ts);
+                if (d >= rd->day_from && d <= rd->day_to)
+                    rd->day_nfields[d - rd->day_from] = nintent_fields;
+            }
+            for (size_t i = 0; i < ndays_read; i++)
+                if (rd->day_nfields[i])
+                    rd->day_cmd[i] = hmget(e, intent_key(e, rd->day_from + (int64_t)i),
+                                           intent_fields, rd->day_nfields[i]);
+        }
+        for (int64_t d = rd->day_from; d <= rd->day_to && !intent_fields; d++) {
+            size_t cmd = hgetall(e, intent_key(e, d));
             if (d == rd->day_from)
                 rd->intent_cmd = cmd;
         }
@@ -306,10 +334,14 @@ void ff_customer_parse(ff_ent_t *e, const ff_customer_read_t *rd, ff_customer_t 
     parse_ctx_t ctx = {c, 0};
     parse_ctx_t *cx = &ctx;
     if ((rd->parts & FF_CUST_INTENT) && rd->intent_fields) {
-        for (int64_t d = rd->day_from; d <= rd->day_to && rd->nintent_fields; d++) {
+        /* No day_cmd: no field was named, and nothing read. */
+        for (int64_t d = rd->day_from; d <= rd->day_to && rd->day_cmd; d++) {
+            size_t i = (size_t)(d - rd->day_from);
+            if (rd->day_cmd[i] == SIZE_MAX)
+                continue;
             ctx.day = d;
-            each_value(ff_ent_reply(e, rd->intent_cmd + (size_t)(d - rd->day_from)),
-                       rd->intent_fields, rd->nintent_fields, on_intent, cx);
+            each_value(ff_ent_reply(e, rd->day_cmd[i]), rd->intent_fields, rd->day_nfields[i],
+                       on_intent, cx);
         }
     } else if (rd->parts & FF_CUST_INTENT) {
         size_t counts = 0, skucats = 0;

@@ -21,9 +21,13 @@ enum {
 typedef struct ff_customer_read_s {
     unsigned parts;
     int64_t day_from, day_to;
-    size_t intent_cmd; /* first of day_to - day_from + 1 commands */
+    size_t intent_cmd; /* first of day_to - day_from + 1 commands (all fields read) */
+    /* When fields are named: per day from day_from, the command (SIZE_MAX:
+     * none) and how many of intent_fields it read, a prefix. */
+    size_t *day_cmd, *day_nfields;
     size_t cart_cmd, cart_size_cmd, bought_cmd, visits_cmd, consent_cmd, offers_cmd, conv_cmd, profile_cmd;
-    /* When set, only these fields of each intent bucket were read. */
+    /* When set, only these fields of the intent buckets were read: a
+     * prefix of them of every day (day_nfields). */
     const char *const *intent_fields;
     size_t nintent_fields;
     /* When set, only these SKUs of the cart, and of the purchases, were read. */
@@ -41,8 +45,13 @@ typedef struct ff_customer_read_s {
  * whole part; an empty one reads none of it. The strings must live until
  * ff_customer_parse. */
 typedef struct ff_customer_fields_s {
-    const char *const *intent; /* of each intent bucket: "c:shoes", "k:SKU-1", … */
+    const char *const *intent; /* of each intent bucket: "c:shoes", … */
     size_t nintent;
+    /* Of the buckets of the days the entity's events fall on only: a SKU's
+     * category ("k:SKU-1"), which ff_cust_sku_category looks up in the
+     * event's own day. */
+    const char *const *intent_own_day;
+    size_t nintent_own_day;
     const char *const *cart; /* SKUs */
     size_t ncart;
     const char *const *bought; /* SKUs */

@@ -510,6 +510,41 @@ Test(journeys, a_full_intent_bucket_counts_only_what_it_holds)
     cr_assert_str_eq(ff_env_hget(&env, key, "v:K3"), "");
 }
 
+/* footfall-web reads a SKU's category only from the buckets of its batch's
+ * own days, and reads no intent at all for a batch whose events name no
+ * SKU or category: each day's bucket still gets the category of a SKU seen
+ * that day, and a search alone is consumed like any event. */
+Test(journeys, each_days_bucket_files_the_category_of_a_sku_seen_that_day)
+{
+    const char *c = customer("filer", false);
+    char today[128], yesterday[128];
+    snprintf(today, sizeof today, "ff:{c:%s}:intent:%lld", c, (long long)ff_day_of_ms(NOW));
+    snprintf(yesterday, sizeof yesterday, "ff:{c:%s}:intent:%lld", c,
+             (long long)ff_day_of_ms(NOW - DAY));
+    ff_env_start(&env, 1, NULL);
+    ff_env_proc(&env, "web", proc_env);
+
+    web(c, FF_WEB_SEARCH, NULL, NULL, NOW - 5 * MIN); /* a batch that reads no intent */
+    ff_env_flush(&env);
+    caught_up("footfall-web", "web.events", NULL);
+    web(c, FF_WEB_PRODUCT_VIEW, "K1", "shoes", NOW - DAY);
+    ff_env_flush(&env);
+    caught_up("footfall-web", "web.events", NULL);
+    /* Yesterday's bucket has k:K1; today's needs its own. */
+    web(c, FF_WEB_PRODUCT_VIEW, "K1", "shoes", NOW - 2 * MIN);
+    web(c, FF_WEB_PRODUCT_VIEW, "K2", "toys", NOW - DAY + MIN);
+    ff_env_flush(&env);
+    caught_up("footfall-web", "web.events", NULL);
+
+    cr_assert_str_eq(ff_env_hget(&env, yesterday, "v:K1"), "1");
+    cr_assert_str_eq(ff_env_hget(&env, yesterday, "k:K1"), "shoes");
+    cr_assert_str_eq(ff_env_hget(&env, yesterday, "v:K2"), "1");
+    cr_assert_str_eq(ff_env_hget(&env, yesterday, "k:K2"), "toys");
+    cr_assert_str_eq(ff_env_hget(&env, today, "v:K1"), "1");
+    cr_assert_str_eq(ff_env_hget(&env, today, "k:K1"), "shoes");
+    cr_assert_str_eq(ff_env_hget(&env, today, "k:K2"), "");
+}
+
 /* footfall-pos reads only the purchases of the SKUs its batch buys; the
  * server forgets the ones that left purchase.window (30 d) once a day per
  * customer, so a customer with thousands of purchases is never read whole. */
