@@ -24,15 +24,33 @@ static size_t hgetall(ff_ent_t *e, const char *key)
     return ff_rpipe_end(p);
 }
 
-/* HMGET of some fields of a key. */
-static size_t hmget(ff_ent_t *e, const char *key, const char *const *fields, size_t n)
+/* Where a list of fields was put in the pipeline: its first n arguments
+ * from index first. */
+typedef struct hmget_list_s {
+    size_t first, n;
+} hmget_list_t;
+
+/* HMGET of some fields of a key. With list (zeroed before the first call),
+ * calls asking for prefixes of the same fields copy the arguments of an
+ * earlier one that holds theirs. */
+static size_t hmget(ff_ent_t *e, const char *key, const char *const *fields, size_t n,
+                    hmget_list_t *list)
 {
     ff_rpipe_t *p = ff_ent_pipe(e);
     ff_rpipe_begin(p);
     ff_rpipe_arg_str(p, "HMGET");
     ff_rpipe_arg_str(p, key);
-    for (size_t i = 0; i < n; i++)
-        ff_rpipe_arg_str(p, fields[i]);
+    if (list && n <= list->n) {
+        ff_rpipe_arg_copy(p, list->first, n);
+    } else {
+        size_t first = ff_rpipe_nargs(p);
+        for (size_t i = 0; i < n; i++)
+            ff_rpipe_arg_str(p, fields[i]);
+        if (list) {
+            list->first = first;
+            list->n = n;
+        }
+    }
     return ff_rpipe_end(p);
 }
 
@@ -40,7 +58,7 @@ static size_t hmget(ff_ent_t *e, const char *key, const char *const *fields, siz
 static size_t read_hash(ff_ent_t *e, const char *suffix, const char *const *fields, size_t n)
 {
     const char *key = ff_ent_key(e, suffix);
-    return fields ? hmget(e, key, fields, n) : hgetall(e, key);
+    return fields ? hmget(e, key, fields, n, NULL) : hgetall(e, key);
 }
 
 void ff_customer_fields_add(ff_arena_t *arena, const char **fields, size_t *n, char kind, const char *name)
@@ -134,10 +152,13 @@ void ff_customer_read_fields(ff_ent_t *e, ff_customer_read_t *rd, unsigned parts
                 if (d >= rd->day_from && d <= rd->day_to)
                     rd->day_nfields[d - rd->day_from] = nintent_fields;
             }
+            /* The days ask for prefixes of one list: formatted once, and
+             * copied for the days whose prefix it holds. */
+            hmget_list_t list = {0};
             for (size_t i = 0; i < ndays_read; i++)
                 if (rd->day_nfields[i])
                     rd->day_cmd[i] = hmget(e, intent_key(e, rd->day_from + (int64_t)i),
-                                           intent_fields, rd->day_nfields[i]);
+                                           intent_fields, rd->day_nfields[i], &list);
         }
         for (int64_t d = rd->day_from; d <= rd->day_to && !intent_fields; d++) {
             size_t cmd = hgetall(e, intent_key(e, d));

@@ -23,18 +23,20 @@ typedef enum {
 
 typedef struct src_s {
     const char *field; /* "<topic>:<partition>" */
+    const char *topic;
+    int32_t partition;
     int64_t expected;  /* applied offset read, -1: none */
     int64_t max;       /* highest offset of this source in the batch */
     int64_t floor;
 } src_t;
 
+/* One write of ff_apply.lua's list (op, key index, argc, args), kept as
+ * the protocol sends it: formatted once, copied once. */
 typedef struct op_s {
     struct op_s *next;
-    const char *cmd;
-    int keyidx;
-    int nargs;
-    const char **args;
-    size_t *lens;
+    size_t nargs; /* 3 + its argc */
+    size_t len;
+    char resp[];
 } op_t;
 
 typedef struct guard_s {
@@ -56,8 +58,8 @@ struct ff_ent_private_s {
     size_t nkeys, capkeys;
     op_t *ops, **ops_tail;
     size_t nops;
-    op_t **pexpire; /* by key index: the key's PEXPIRE among ops, if any */
-    size_t cappexpire;
+    int64_t *ttl; /* by key index: the PEXPIRE the write ends with, 0 if none */
+    size_t capttl, nttl;
     guard_t *guards;
     size_t nguards;
     size_t write_cmd;
@@ -204,26 +206,35 @@ static int key_index(ff_ent_t *e, const char *key)
     return (int)p->nkeys;
 }
 
-static op_t *add_op(ff_ent_t *e, const char *cmd, const char *key, int nargs,
+static void add_op(ff_ent_t *e, const char *cmd, const char *key, int nargs,
                     const char *const *args, const size_t *lens)
 {
     struct ff_ent_private_s *p = e->priv;
-    op_t *op = ff_arena_alloc(e->arena, sizeof(*op));
-    op->next = NULL;
-    op->cmd = cmd;
-    op->keyidx = key_index(e, key);
-    op->nargs = nargs;
-    op->args = ff_arena_alloc(e->arena, (size_t)(nargs ? nargs : 1) * sizeof(char *));
-    op->lens = ff_arena_alloc(e->arena, (size_t)(nargs ? nargs : 1) * sizeof(size_t));
+    char keyidx[24], argc[24];
+    size_t nkeyidx = ff_fmt_i64(keyidx, key_index(e, key)), nargc = ff_fmt_i64(argc, nargs);
+    size_t ncmd = strlen(cmd), some[4], *len = some, total;
+    op_t *op;
+    char *w;
+    if ((size_t)nargs > FF_ARRAY_LEN(some))
+        len = ff_arena_alloc(e->arena, (size_t)nargs * sizeof(*len));
+    total = ff_resp_bulk_len(ncmd) + ff_resp_bulk_len(nkeyidx) + ff_resp_bulk_len(nargc);
     for (int i = 0; i < nargs; i++) {
-        size_t n = lens ? lens[i] : strlen(args[i]);
-        op->args[i] = ff_arena_strndup(e->arena, args[i], n);
-        op->lens[i] = n;
+        len[i] = lens ? lens[i] : strlen(args[i]);
+        total += ff_resp_bulk_len(len[i]);
     }
+    op = ff_arena_alloc(e->arena, sizeof(*op) + total);
+    op->next = NULL;
+    op->nargs = 3 + (size_t)nargs;
+    op->len = total;
+    w = op->resp;
+    w += ff_resp_bulk(w, cmd, ncmd);
+    w += ff_resp_bulk(w, keyidx, nkeyidx);
+    w += ff_resp_bulk(w, argc, nargc);
+    for (int i = 0; i < nargs; i++)
+        w += ff_resp_bulk(w, args[i], len[i]);
     *p->ops_tail = op;
     p->ops_tail = &op->next;
     p->nops++;
-    return op;
 }
 
 void ff_ent_op(ff_ent_t *e, const char *cmd, const char *key, int nargs, const char *const *args,
@@ -315,30 +326,25 @@ void ff_ent_hdel(ff_ent_t *e, const char *key, const char *field)
 void ff_ent_pexpire(ff_ent_t *e, const char *key, int64_t ms)
 {
     struct ff_ent_private_s *p = e->priv;
-    char num[24];
-    const char *args[1] = {num};
     size_t idx = (size_t)key_index(e, key);
-    num[ff_fmt_i64(num, ms > 0 ? ms : 1)] = '\0';
-    if (idx >= p->cappexpire) {
-        size_t cap = p->cappexpire ? p->cappexpire * 2 : 16;
+    if (idx >= p->capttl) {
+        size_t cap = p->capttl ? p->capttl * 2 : 16;
         while (cap <= idx)
             cap *= 2;
-        op_t **grown = ff_arena_alloc(e->arena, cap * sizeof(*grown));
+        int64_t *grown = ff_arena_alloc(e->arena, cap * sizeof(*grown));
         memset(grown, 0, cap * sizeof(*grown));
-        if (p->cappexpire)
-            memcpy(grown, p->pexpire, p->cappexpire * sizeof(*grown));
-        p->pexpire = grown;
-        p->cappexpire = cap;
+        if (p->capttl)
+            memcpy(grown, p->ttl, p->capttl * sizeof(*grown));
+        p->ttl = grown;
+        p->capttl = cap;
     }
     /* Only a key's last TTL counts, and setting it after every other write
-     * of the batch leaves the same state: one PEXPIRE per key, at the end of
-     * what has been queued so far. A hot customer's batch otherwise sends one
-     * per event. */
-    if (p->pexpire[idx]) {
-        p->pexpire[idx]->cmd = NULL;
-        p->nops--;
-    }
-    p->pexpire[idx] = add_op(e, "PEXPIRE", key, 1, args, NULL);
+     * of the batch leaves the same state: one PEXPIRE per key, after all
+     * the other ops (append_write). A hot customer's batch otherwise sends
+     * one per event. */
+    if (!p->ttl[idx])
+        p->nttl++;
+    p->ttl[idx] = ms > 0 ? ms : 1;
 }
 
 void ff_ent_guard(ff_ent_t *e, const char *key, const char *field, const char *expected)
@@ -572,8 +578,8 @@ static void ent_reset(ff_engine_t *engine, ff_ent_t *e)
     p->ops = NULL;
     p->ops_tail = &p->ops;
     p->nops = 0;
-    p->pexpire = NULL;
-    p->cappexpire = 0;
+    p->ttl = NULL;
+    p->capttl = p->nttl = 0;
     p->guards = NULL;
     p->nguards = 0;
     p->write_cmd = SIZE_MAX;
@@ -588,6 +594,14 @@ static void ent_reset(ff_engine_t *engine, ff_ent_t *e)
     /* Every write carries the applied and outcome keys first. */
     key_index(e, ff_ent_key(e, "applied"));
     key_index(e, ff_ent_key(e, "out"));
+}
+
+/* Whether ev comes from the source (topic, partition) src. A batch's
+ * events mostly share their topic's name: compared as pointers first. */
+static bool src_is(const src_t *src, const ff_event_t *ev)
+{
+    return src->partition == ev->partition &&
+           (src->topic == ev->topic || !strcmp(src->topic, ev->topic));
 }
 
 static int group(ff_engine_t *engine, ff_event_t *events, size_t n, const int64_t *floors,
@@ -633,12 +647,9 @@ static int group(ff_engine_t *engine, ff_event_t *events, size_t n, const int64_
         /* The sources (topic, partition) of this entity. */
         struct ff_ent_private_s *p = e->priv;
         size_t s;
-        for (s = 0; s < p->nsrcs; s++) {
-            const char *f = p->srcs[s].field;
-            size_t tl = strlen(ev->topic);
-            if (!strncmp(f, ev->topic, tl) && f[tl] == ':' && atoi(f + tl + 1) == ev->partition)
+        for (s = 0; s < p->nsrcs; s++)
+            if (src_is(&p->srcs[s], ev))
                 break;
-        }
         if (s == p->nsrcs) {
             if (p->nsrcs && p->nsrcs % 4 == 0) {
                 src_t *grown = ff_arena_alloc(arena, (p->nsrcs + 4) * sizeof(src_t));
@@ -646,6 +657,8 @@ static int group(ff_engine_t *engine, ff_event_t *events, size_t n, const int64_
                 p->srcs = grown;
             }
             p->srcs[s].field = ff_arena_printf(arena, "%s:%d", ev->topic, (int)ev->partition);
+            p->srcs[s].topic = ev->topic;
+            p->srcs[s].partition = ev->partition;
             p->srcs[s].max = ev->offset;
             p->srcs[s].floor = floors[i];
             p->nsrcs++;
@@ -662,12 +675,9 @@ static int group(ff_engine_t *engine, ff_event_t *events, size_t n, const int64_
 static src_t *src_of(ff_ent_t *e, const ff_event_t *ev)
 {
     struct ff_ent_private_s *p = e->priv;
-    for (size_t s = 0; s < p->nsrcs; s++) {
-        const char *f = p->srcs[s].field;
-        size_t tl = strlen(ev->topic);
-        if (!strncmp(f, ev->topic, tl) && f[tl] == ':' && atoi(f + tl + 1) == ev->partition)
+    for (size_t s = 0; s < p->nsrcs; s++)
+        if (src_is(&p->srcs[s], ev))
             return &p->srcs[s];
-    }
     return NULL;
 }
 
@@ -843,15 +853,16 @@ static void append_write(ff_engine_t *engine, ff_ent_t *e, ff_rpipe_t *pipe)
         ff_rpipe_arg_str(pipe, g->field);
         ff_rpipe_arg_str(pipe, g->expected);
     }
-    ff_rpipe_arg_i64(pipe, (int64_t)p->nops);
-    for (op_t *op = p->ops; op; op = op->next) {
-        if (!op->cmd)
-            continue; /* superseded (an earlier PEXPIRE of the same key) */
-        ff_rpipe_arg_str(pipe, op->cmd);
-        ff_rpipe_arg_i64(pipe, op->keyidx);
-        ff_rpipe_arg_i64(pipe, op->nargs);
-        for (int a = 0; a < op->nargs; a++)
-            ff_rpipe_arg(pipe, op->args[a], op->lens[a]);
+    ff_rpipe_arg_i64(pipe, (int64_t)(p->nops + p->nttl));
+    for (op_t *op = p->ops; op; op = op->next)
+        ff_rpipe_raw(pipe, op->resp, op->len, op->nargs);
+    for (size_t k = 0; k < p->capttl; k++) {
+        if (!p->ttl[k])
+            continue;
+        ff_rpipe_arg_str(pipe, "PEXPIRE");
+        ff_rpipe_arg_i64(pipe, (int64_t)k);
+        ff_rpipe_arg_i64(pipe, 1);
+        ff_rpipe_arg_i64(pipe, p->ttl[k]);
     }
     FF_ENT_FOREACH(e, ev)
         if (!ev->replay && ev->outputs)
@@ -973,16 +984,7 @@ int ff_engine_run(ff_engine_t *engine, ff_event_t *events, size_t n, const int64
             if (send_early(engine, errstr, errstr_size) == -1)
                 return -1;
         }
-        size_t nside = ff_rpipe_count(&engine->side);
-        for (size_t c = 0; c < nside; c++) {
-            ff_rpipe_t *side = &engine->side;
-            size_t first = side->cmd_first[c], argc = side->cmd_argc[c];
-            ff_rpipe_begin(wpipe);
-            for (size_t a = 0; a < argc; a++)
-                ff_rpipe_arg(wpipe, side->args.data + side->arg_off[first + a],
-                             side->arg_len[first + a]);
-            ff_rpipe_end(wpipe);
-        }
+        ff_rpipe_append(wpipe, &engine->side);
         ff_rpipe_reset(&engine->side);
         if (exec_round(engine, errstr, errstr_size) == -1)
             return -1;

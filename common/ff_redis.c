@@ -199,10 +199,10 @@ void ff_rpipe_reset(ff_rpipe_t *p)
     ff_arena_reset(&p->replies_arena);
     p->ncmds = 0;
     p->nargs = 0;
-    p->open_first = 0;
     p->sent = 0;
     p->sent_bytes = 0;
     ff_buf_reset(&p->args);
+    ff_rpipe_begin(p);
 }
 
 void ff_rpipe_term(ff_rpipe_t *p)
@@ -212,15 +212,16 @@ void ff_rpipe_term(ff_rpipe_t *p)
     ff_buf_term(&p->args);
     free(p->arg_off);
     free(p->arg_len);
-    free(p->cmd_first);
-    free(p->cmd_argc);
+    free(p->cmds);
     free(p->replies);
     memset(p, 0, sizeof(*p));
 }
 
 void ff_rpipe_begin(ff_rpipe_t *p)
 {
-    p->open_first = p->nargs;
+    p->open.first = p->nargs;
+    p->open.argc = 0;
+    p->open.from = p->args.len;
 }
 
 /* The length of "$<n>\r\n", the header of an argument of n bytes. */
@@ -234,31 +235,82 @@ static size_t bulk_header_len(size_t n)
     return 1 + digits + 2;
 }
 
-/* Each argument is stored as the protocol writes it ("$<n>\r\n<bytes>\r\n"):
- * sending a command is then its "*<argc>" header and one copy. */
-void ff_rpipe_arg(ff_rpipe_t *p, const void *s, size_t n)
+size_t ff_resp_bulk_len(size_t n)
 {
-    char *w = ff_buf_reserve(&p->args, n + 32); /* "$", 20 digits at most, 2 CRLFs */
+    return bulk_header_len(n) + n + 2;
+}
+
+size_t ff_resp_bulk(char *w, const void *s, size_t n)
+{
     size_t len = 0;
-    if (p->nargs == p->cap_args) {
-        p->cap_args = p->cap_args ? p->cap_args * 2 : 64;
-        p->arg_off = ff_realloc(p->arg_off, p->cap_args * sizeof(size_t));
-        p->arg_len = ff_realloc(p->arg_len, p->cap_args * sizeof(size_t));
-    }
     w[len++] = '$';
     len += ff_fmt_i64(w + len, (int64_t)n);
     w[len++] = '\r';
     w[len++] = '\n';
-    p->arg_off[p->nargs] = p->args.len + len;
-    p->arg_len[p->nargs] = n;
-    p->nargs++;
     if (n)
         memcpy(w + len, s, n);
     len += n;
     w[len++] = '\r';
     w[len++] = '\n';
+    return len;
+}
+
+/* Room for n more arguments' offsets and lengths. */
+static void args_room(ff_rpipe_t *p, size_t n)
+{
+    if (p->nargs + n <= p->cap_args)
+        return;
+    while (p->nargs + n > p->cap_args)
+        p->cap_args = p->cap_args ? p->cap_args * 2 : 64;
+    p->arg_off = ff_realloc(p->arg_off, p->cap_args * sizeof(size_t));
+    p->arg_len = ff_realloc(p->arg_len, p->cap_args * sizeof(size_t));
+}
+
+/* Each argument is stored as the protocol writes it ("$<n>\r\n<bytes>\r\n"):
+ * sending a command is then its "*<argc>" header and one copy. */
+void ff_rpipe_arg(ff_rpipe_t *p, const void *s, size_t n)
+{
+    char *w = ff_buf_reserve(&p->args, n + 32); /* "$", 20 digits at most, 2 CRLFs */
+    size_t len = ff_resp_bulk(w, s, n);
+    args_room(p, 1);
+    p->arg_off[p->nargs] = p->args.len + len - n - 2;
+    p->arg_len[p->nargs] = n;
+    p->nargs++;
+    p->open.argc++;
     p->args.len += len;
     p->args.data[p->args.len] = '\0';
+}
+
+void ff_rpipe_arg_copy(ff_rpipe_t *p, size_t first, size_t n)
+{
+    size_t from, len, delta;
+    if (!n)
+        return;
+    from = p->arg_off[first] - bulk_header_len(p->arg_len[first]);
+    len = p->arg_off[first + n - 1] + p->arg_len[first + n - 1] + 2 - from;
+    args_room(p, n);
+    ff_buf_reserve(&p->args, len); /* may move args.data: copy after */
+    memcpy(p->args.data + p->args.len, p->args.data + from, len);
+    delta = p->args.len - from;
+    for (size_t i = 0; i < n; i++) {
+        p->arg_off[p->nargs + i] = p->arg_off[first + i] + delta;
+        p->arg_len[p->nargs + i] = p->arg_len[first + i];
+    }
+    p->nargs += n;
+    p->open.argc += n;
+    p->args.len += len;
+    p->args.data[p->args.len] = '\0';
+}
+
+void ff_rpipe_raw(ff_rpipe_t *p, const void *resp, size_t len, size_t nargs)
+{
+    ff_buf_append(&p->args, resp, len);
+    p->open.argc += nargs;
+}
+
+size_t ff_rpipe_nargs(const ff_rpipe_t *p)
+{
+    return p->nargs;
 }
 
 void ff_rpipe_arg_str(ff_rpipe_t *p, const char *s)
@@ -297,15 +349,34 @@ size_t ff_rpipe_end(ff_rpipe_t *p)
 {
     if (p->ncmds == p->cap_cmds) {
         p->cap_cmds = p->cap_cmds ? p->cap_cmds * 2 : 32;
-        p->cmd_first = ff_realloc(p->cmd_first, p->cap_cmds * sizeof(size_t));
-        p->cmd_argc = ff_realloc(p->cmd_argc, p->cap_cmds * sizeof(size_t));
+        p->cmds = ff_realloc(p->cmds, p->cap_cmds * sizeof(*p->cmds));
         p->replies = ff_realloc(p->replies, p->cap_cmds * sizeof(redisReply *));
     }
-    p->cmd_first[p->ncmds] = p->open_first;
-    p->cmd_argc[p->ncmds] = p->nargs - p->open_first;
+    p->open.nidx = p->nargs - p->open.first;
+    p->open.to = p->args.len;
+    p->cmds[p->ncmds] = p->open;
     p->replies[p->ncmds] = NULL;
-    p->open_first = p->nargs;
+    ff_rpipe_begin(p);
     return p->ncmds++;
+}
+
+void ff_rpipe_append(ff_rpipe_t *p, const ff_rpipe_t *from)
+{
+    for (size_t c = 0; c < from->ncmds; c++) {
+        const ff_rcmd_t *cmd = &from->cmds[c];
+        size_t delta;
+        ff_rpipe_begin(p);
+        delta = p->args.len - cmd->from;
+        args_room(p, cmd->nidx);
+        for (size_t a = 0; a < cmd->nidx; a++) {
+            p->arg_off[p->nargs + a] = from->arg_off[cmd->first + a] + delta;
+            p->arg_len[p->nargs + a] = from->arg_len[cmd->first + a];
+        }
+        p->nargs += cmd->nidx;
+        ff_buf_append(&p->args, from->args.data + cmd->from, cmd->to - cmd->from);
+        p->open.argc = cmd->argc;
+        ff_rpipe_end(p);
+    }
 }
 
 size_t ff_rpipe_cmd(ff_rpipe_t *p, const char *arg0, ...)
@@ -637,7 +708,8 @@ static int command_slot(const ff_rpipe_t *p, size_t c)
                                           "CONFIG", "WAIT", "FLUSHALL", "FLUSHDB"};
     static const char *const scripts[] = {"EVALSHA", "EVAL", "EVALSHA_RO", "EVAL_RO", "FCALL",
                                           "FCALL_RO"};
-    size_t first = p->cmd_first[c], argc = p->cmd_argc[c], key = 1;
+    /* Raw arguments come after the ones a command is routed by. */
+    size_t first = p->cmds[c].first, argc = p->cmds[c].nidx, key = 1;
     if (argc < 2)
         return -1;
     for (size_t i = 0; i < FF_ARRAY_LEN(keyless); i++)
@@ -718,13 +790,9 @@ static void resp_header(ff_buf_t *b, char c, size_t n)
  * would write): its arguments are stored that way already. */
 static void resp_command(ff_buf_t *b, const ff_rpipe_t *p, size_t c)
 {
-    size_t argc = p->cmd_argc[c], first = p->cmd_first[c], last = first + argc - 1;
-    resp_header(b, '*', argc);
-    if (argc) {
-        size_t from = p->arg_off[first] - bulk_header_len(p->arg_len[first]);
-        size_t to = p->arg_off[last] + p->arg_len[last] + 2;
-        ff_buf_append(b, p->args.data + from, to - from);
-    }
+    const ff_rcmd_t *cmd = &p->cmds[c];
+    resp_header(b, '*', cmd->argc);
+    ff_buf_append(b, p->args.data + cmd->from, cmd->to - cmd->from);
 }
 
 /* hiredis's reader builds a pipeline's replies through these, in the

@@ -41,17 +41,23 @@ const char *ff_redis_url_redact(const char *url, char *buf, size_t size);
  * ff_rpipe_begin, its arguments, then ff_rpipe_end, which returns the
  * command's index; after ff_redis_exec, ff_rpipe_reply(index) is its reply
  * (valid until the next reset). */
+typedef struct ff_rcmd_s {
+    size_t first;       /* index of its first indexed argument */
+    size_t nidx;        /* how many of its arguments are indexed (all but raw ones) */
+    size_t argc;        /* how many it has in all */
+    size_t from, to;    /* its bytes in args */
+} ff_rcmd_t;
+
 typedef struct ff_rpipe_s {
     ff_buf_t args;   /* all arguments, each as the protocol sends it: "$<n>\r\n<bytes>\r\n" */
-    size_t *arg_off; /* per argument: offset of its bytes in args */
+    size_t *arg_off; /* per indexed argument: offset of its bytes in args */
     size_t *arg_len;
     size_t nargs, cap_args;
-    size_t *cmd_first; /* per command: index of its first argument */
-    size_t *cmd_argc;
+    ff_rcmd_t *cmds;
     redisReply **replies; /* built in replies_arena, not one malloc per element */
     ff_arena_t replies_arena;
     size_t ncmds, cap_cmds;
-    size_t open_first; /* first arg of the command being built */
+    ff_rcmd_t open; /* the command being built */
     size_t sent;       /* commands [0, sent) went out early (ff_redis_send_early), */
     size_t sent_bytes; /* args.len then */
 } ff_rpipe_t;
@@ -63,6 +69,21 @@ void ff_rpipe_reset(ff_rpipe_t *p);
 void ff_rpipe_begin(ff_rpipe_t *p);
 void ff_rpipe_arg(ff_rpipe_t *p, const void *s, size_t n);
 void ff_rpipe_arg_str(ff_rpipe_t *p, const char *s);
+/* Appends again the n arguments from index first (of any command of p, as
+ * counted by ff_rpipe_nargs, with no raw ones among them): one copy,
+ * nothing formatted again. */
+void ff_rpipe_arg_copy(ff_rpipe_t *p, size_t first, size_t n);
+/* How many arguments p holds: the index the next one gets. */
+size_t ff_rpipe_nargs(const ff_rpipe_t *p);
+/* Appends nargs arguments already in the protocol (ff_resp_bulk): after
+ * the arguments a command is routed by, as they are not indexed. */
+void ff_rpipe_raw(ff_rpipe_t *p, const void *resp, size_t len, size_t nargs);
+/* Appends to p every command of from, as it is. */
+void ff_rpipe_append(ff_rpipe_t *p, const ff_rpipe_t *from);
+/* The bytes of one argument of n bytes in the protocol: "$<n>\r\n<s>\r\n". */
+size_t ff_resp_bulk_len(size_t n);
+/* Writes them at w (ff_resp_bulk_len(n) bytes); returns how many. */
+size_t ff_resp_bulk(char *w, const void *s, size_t n);
 void ff_rpipe_arg_i64(ff_rpipe_t *p, int64_t v);
 void ff_rpipe_argf(ff_rpipe_t *p, const char *fmt, ...) FF_PRINTF(2, 3);
 size_t ff_rpipe_end(ff_rpipe_t *p);

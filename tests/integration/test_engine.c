@@ -548,6 +548,148 @@ Test(engine, commands_sent_early_are_answered_in_order_and_stray_replies_are_nev
     ff_redis_destroy(r);
 }
 
+/* Arguments copied from an earlier command, raw arguments and a whole
+ * pipeline appended reach Redis as written: each command's reply. */
+Test(engine, copied_raw_and_appended_arguments_reach_redis_as_built)
+{
+    char err[256], raw[64];
+    size_t fields, appended, nraw = 0;
+    ff_rpipe_t p, side;
+    ff_redis_t *r = ff_redis_new(env.stack.redis_url, 0, 2000, err, sizeof err);
+    cr_assert_not_null(r, "%s", err);
+    ff_rpipe_init(&p);
+    ff_rpipe_init(&side);
+
+    /* HSET h f1 v1 f2 v2 f3 <empty>: the last two pairs raw. */
+    nraw += ff_resp_bulk(raw + nraw, "f2", 2);
+    nraw += ff_resp_bulk(raw + nraw, "v2", 2);
+    nraw += ff_resp_bulk(raw + nraw, "f3", 2);
+    nraw += ff_resp_bulk(raw + nraw, "", 0);
+    cr_assert_eq(nraw, ff_resp_bulk_len(2) * 3 + ff_resp_bulk_len(0));
+    ff_rpipe_begin(&p);
+    ff_rpipe_arg_str(&p, "HSET");
+    ff_rpipe_arg_str(&p, "h");
+    ff_rpipe_arg_str(&p, "f1");
+    ff_rpipe_arg_str(&p, "v1");
+    ff_rpipe_raw(&p, raw, nraw, 4);
+    ff_rpipe_end(&p);
+
+    /* HMGET h f1 f2 f3 nope, then the same fields copied: all, then two. */
+    ff_rpipe_begin(&p);
+    ff_rpipe_arg_str(&p, "HMGET");
+    ff_rpipe_arg_str(&p, "h");
+    fields = ff_rpipe_nargs(&p);
+    ff_rpipe_arg_str(&p, "f1");
+    ff_rpipe_arg_str(&p, "f2");
+    ff_rpipe_arg_str(&p, "f3");
+    ff_rpipe_arg_str(&p, "nope");
+    ff_rpipe_end(&p);
+    ff_rpipe_begin(&p);
+    ff_rpipe_arg_str(&p, "HMGET");
+    ff_rpipe_arg_str(&p, "h");
+    ff_rpipe_arg_copy(&p, fields + 1, 3);
+    ff_rpipe_end(&p);
+
+    /* Another pipeline's commands, one with a raw argument, appended. */
+    ff_rpipe_cmd(&side, "SET", "s", "x", NULL);
+    ff_rpipe_begin(&side);
+    ff_rpipe_arg_str(&side, "APPEND");
+    ff_rpipe_arg_str(&side, "s");
+    ff_rpipe_raw(&side, "$3\r\nyz!\r\n", 9, 1);
+    ff_rpipe_end(&side);
+    appended = ff_rpipe_nargs(&p);
+    ff_rpipe_append(&p, &side);
+    ff_rpipe_begin(&p); /* GET and the key of the SET appended */
+    ff_rpipe_arg_str(&p, "GET");
+    ff_rpipe_arg_copy(&p, appended + 1, 1);
+    ff_rpipe_end(&p);
+
+    cr_assert_eq(ff_redis_exec(r, &p, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ff_rpipe_count(&p), 6);
+    cr_assert_eq(ff_rpipe_reply(&p, 0)->integer, 3, "three fields set");
+    redisReply *all = ff_rpipe_reply(&p, 1), *copied = ff_rpipe_reply(&p, 2);
+    cr_assert_eq(all->elements, 4);
+    cr_assert_str_eq(all->element[0]->str, "v1");
+    cr_assert_str_eq(all->element[1]->str, "v2");
+    cr_assert_str_eq(all->element[2]->str, "");
+    cr_assert_eq(all->element[3]->type, REDIS_REPLY_NIL);
+    cr_assert_eq(copied->elements, 3);
+    cr_assert_str_eq(copied->element[0]->str, "v2");
+    cr_assert_str_eq(copied->element[1]->str, "");
+    cr_assert_eq(copied->element[2]->type, REDIS_REPLY_NIL);
+    cr_assert_str_eq(reply_str(&p, 3), "OK");
+    cr_assert_eq(ff_rpipe_reply(&p, 4)->integer, 4, "APPEND made \"xyz!\"");
+    cr_assert_str_eq(reply_str(&p, 5), "xyz!");
+
+    ff_rpipe_term(&p);
+    ff_rpipe_term(&side);
+    ff_redis_destroy(r);
+}
+
+/* A processor that sets its key's TTL before writing it, and a longer one
+ * for each record of the batch. */
+static ff_ent_step_t ttl_decide(void *proc, ff_ent_t *e, int round)
+{
+    const char *key = ff_ent_key(e, "ttl");
+    int i = 0;
+    (void)proc;
+    (void)round;
+    FF_ENT_FOREACH(e, ev) {
+        char field[16];
+        snprintf(field, sizeof field, "f%d", i);
+        ff_ent_pexpire(e, key, (int64_t)(i + 1) * 100000);
+        ff_ent_hset(e, key, field, "1");
+        i++;
+    }
+    return FF_ENT_DONE;
+}
+
+static void ttl_read(void *proc, ff_ent_t *e)
+{
+    (void)proc;
+    (void)e;
+}
+
+static int64_t info_count(const char *section, const char *name)
+{
+    redisReply *r = ff_env_redis(&env, "INFO %s", section);
+    const char *at = strstr(r->str, name);
+    int64_t n = at ? atoll(at + strlen(name)) : -1;
+    freeReplyObject(r);
+    return n;
+}
+
+Test(engine, a_key_gets_the_last_ttl_of_its_batch_once_after_its_writes)
+{
+    static const ff_engine_ops_t ttl_ops = {.entity = toy_entity, .read = ttl_read,
+                                             .decide = ttl_decide};
+    ff_engine_opts_t opts = {.prefix = "ff", .outcome_ttl_ms = 86400000};
+    ff_engine_t *eng = ff_engine_new(redis, codec, &ttl_ops, NULL, &opts);
+    ff_event_t evs[3];
+    int64_t floors[3];
+    char err[256];
+
+    /* One record: the TTL asked for before the key exists still holds. */
+    freeReplyObject(ff_env_redis(&env, "CONFIG RESETSTAT"));
+    batch(evs, floors, 0, 1, "T");
+    cr_assert_eq(ff_engine_run(eng, evs, 1, floors, &arena, err, sizeof err), 0, "%s", err);
+    redisReply *ttl = ff_env_redis(&env, "PTTL ff:{s:T}:ttl");
+    cr_assert(ttl->integer > 90000 && ttl->integer <= 100000, "PTTL %lld", ttl->integer);
+    freeReplyObject(ttl);
+
+    /* Three: the last TTL, one PEXPIRE for the key (and the script's own
+     * for the outcomes). */
+    freeReplyObject(ff_env_redis(&env, "CONFIG RESETSTAT"));
+    batch(evs, floors, 1, 4, "T");
+    cr_assert_eq(ff_engine_run(eng, evs, 3, floors, &arena, err, sizeof err), 0, "%s", err);
+    ttl = ff_env_redis(&env, "PTTL ff:{s:T}:ttl");
+    cr_assert(ttl->integer > 290000 && ttl->integer <= 300000, "PTTL %lld", ttl->integer);
+    freeReplyObject(ttl);
+    cr_assert_eq(info_count("commandstats", "cmdstat_pexpire:calls="), 1);
+    cr_assert_str_eq(ff_env_hget(&env, "ff:{s:T}:ttl", "f2"), "1");
+    ff_engine_destroy(eng);
+}
+
 static int by_text(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
