@@ -23,6 +23,7 @@ typedef enum {
 
 typedef struct src_s {
     const char *field; /* "<topic>:<partition>" */
+    size_t field_len;
     const char *topic;
     int32_t partition;
     int64_t expected;  /* applied offset read, -1: none */
@@ -39,6 +40,11 @@ typedef struct op_s {
     char resp[];
 } op_t;
 
+typedef struct wkey_s {
+    const char *s;
+    size_t len;
+} wkey_t;
+
 typedef struct guard_s {
     struct guard_s *next;
     int keyidx;
@@ -54,7 +60,7 @@ struct ff_ent_private_s {
     size_t applied_cmd;   /* index of the HMGET of applied offsets, or SIZE_MAX */
     size_t outcomes_cmd;  /* index of the HMGET of stored outputs, or SIZE_MAX */
     bool decided;
-    const char **keys; /* write keys: [0] applied, [1] outcomes, then data keys */
+    wkey_t *keys; /* write keys: [0] applied, [1] outcomes, then data keys */
     size_t nkeys, capkeys;
     op_t *ops, **ops_tail;
     size_t nops;
@@ -191,18 +197,21 @@ ff_rpipe_t *ff_ent_side_pipe(ff_ent_t *e)
 static int key_index(ff_ent_t *e, const char *key)
 {
     struct ff_ent_private_s *p = e->priv;
+    size_t len = strlen(key);
     for (size_t i = 0; i < p->nkeys; i++)
-        if (!strcmp(p->keys[i], key))
+        if (p->keys[i].len == len && !memcmp(p->keys[i].s, key, len))
             return (int)i + 1; /* Lua's KEYS are 1-based */
     if (p->nkeys == p->capkeys) {
         size_t cap = p->capkeys ? p->capkeys * 2 : 8;
-        const char **keys = ff_arena_alloc(e->arena, cap * sizeof(*keys));
+        wkey_t *keys = ff_arena_alloc(e->arena, cap * sizeof(*keys));
         if (p->nkeys)
             memcpy(keys, p->keys, p->nkeys * sizeof(*keys));
         p->keys = keys;
         p->capkeys = cap;
     }
-    p->keys[p->nkeys++] = ff_arena_strdup(e->arena, key);
+    p->keys[p->nkeys].s = ff_arena_strndup(e->arena, key, len);
+    p->keys[p->nkeys].len = len;
+    p->nkeys++;
     return (int)p->nkeys;
 }
 
@@ -657,6 +666,7 @@ static int group(ff_engine_t *engine, ff_event_t *events, size_t n, const int64_
                 p->srcs = grown;
             }
             p->srcs[s].field = ff_arena_printf(arena, "%s:%d", ev->topic, (int)ev->partition);
+            p->srcs[s].field_len = strlen(p->srcs[s].field);
             p->srcs[s].topic = ev->topic;
             p->srcs[s].partition = ev->partition;
             p->srcs[s].max = ev->offset;
@@ -763,7 +773,7 @@ static void read_applied(ff_engine_t *engine, ff_ent_t *e)
     ff_rpipe_arg_str(pipe, "HMGET");
     ff_rpipe_arg_str(pipe, ff_ent_key(e, "applied"));
     for (size_t s = 0; s < p->nsrcs; s++)
-        ff_rpipe_arg_str(pipe, p->srcs[s].field);
+        ff_rpipe_arg(pipe, p->srcs[s].field, p->srcs[s].field_len);
     p->applied_cmd = ff_rpipe_end(pipe);
 }
 
@@ -835,11 +845,11 @@ static void append_write(ff_engine_t *engine, ff_ent_t *e, ff_rpipe_t *pipe)
     ff_rpipe_begin_script(pipe, engine->redis, engine->script);
     ff_rpipe_arg_i64(pipe, (int64_t)p->nkeys);
     for (size_t k = 0; k < p->nkeys; k++)
-        ff_rpipe_arg_str(pipe, p->keys[k]);
+        ff_rpipe_arg(pipe, p->keys[k].s, p->keys[k].len);
     ff_rpipe_arg_i64(pipe, (int64_t)p->nsrcs);
     for (size_t s = 0; s < p->nsrcs; s++) {
         src_t *src = &p->srcs[s];
-        ff_rpipe_arg_str(pipe, src->field);
+        ff_rpipe_arg(pipe, src->field, src->field_len);
         if (src->expected >= 0)
             ff_rpipe_arg_i64(pipe, src->expected);
         else

@@ -312,27 +312,48 @@ char *ff_arena_concat(ff_arena_t *a, ...)
     return out;
 }
 
+/* Two digits at a time, written from the end: the digits are counted
+ * first. Offsets and timestamps have 6 to 13. */
 size_t ff_fmt_i64(char *out, int64_t v)
 {
-    char tmp[21];
-    size_t n = 0, len = 0;
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324252627282930"
+                                   "31323334353637383940414243444546474849505152535455565758596061"
+                                   "62636465666768697071727374757677787980818283848586878889909192"
+                                   "93949596979899";
+    static const uint64_t pow10[20] = {1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL,
+                                       1000000ULL, 10000000ULL, 100000000ULL, 1000000000ULL,
+                                       10000000000ULL, 100000000000ULL, 1000000000000ULL,
+                                       10000000000000ULL, 100000000000000ULL,
+                                       1000000000000000ULL, 10000000000000000ULL,
+                                       100000000000000000ULL, 1000000000000000000ULL,
+                                       10000000000000000000ULL};
+    size_t len = 0, digits = 1;
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    /* Most calls are protocol lengths and small counts. */
-    if (v >= 0 && v < 100) {
-        if (v >= 10)
-            out[len++] = (char)('0' + v / 10);
-        out[len++] = (char)('0' + v % 10);
-        return len;
+    char *w;
+    if (v >= 0 && v < 10) { /* most calls are protocol lengths and small counts */
+        out[0] = (char)('0' + v);
+        return 1;
     }
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
     if (v < 0)
         out[len++] = '-';
-    while (n)
-        out[len++] = tmp[--n];
-    return len;
+    while (digits < 20 && u >= pow10[digits])
+        digits++;
+    w = out + len + digits;
+    while (u >= 100) {
+        size_t r = (size_t)(u % 100) * 2;
+        u /= 100;
+        w -= 2;
+        w[0] = pairs[r];
+        w[1] = pairs[r + 1];
+    }
+    if (u >= 10) {
+        w -= 2;
+        w[0] = pairs[u * 2];
+        w[1] = pairs[u * 2 + 1];
+    } else {
+        *--w = (char)('0' + u);
+    }
+    return len + digits;
 }
 
 /* Formats straight into the head chunk's free space, which then becomes

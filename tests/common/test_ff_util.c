@@ -570,7 +570,9 @@ Test(ff_hash64, depends_on_every_byte_length_and_seed)
 
 Test(ff_fmt_i64, writes_what_printf_writes_at_the_edges)
 {
-    const int64_t values[] = {0, 7, 9, -7, 10, 11, 99, 100, -99, -100, 1795445495123LL, INT64_MAX, INT64_MIN};
+    const int64_t values[] = {0, 7, 9, -7, 10, 11, 99, 100, -99, -100, 101, 1000, 9999, 10000,
+                              -10001, 123456, 1795445495123LL, 999999999999999999LL,
+                              1000000000000000000LL, INT64_MAX, INT64_MIN, INT64_MIN + 1};
     for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
         char got[32], want[32];
         size_t n = ff_fmt_i64(got, values[i]);
@@ -578,6 +580,18 @@ Test(ff_fmt_i64, writes_what_printf_writes_at_the_edges)
         snprintf(want, sizeof want, "%lld", (long long)values[i]);
         cr_assert_str_eq(got, want);
         cr_assert_eq(n, strlen(want));
+    }
+    /* Every number of every length, and around each power of ten. */
+    for (int64_t p = 1, d = 1; d <= 18; p *= 10, d++) {
+        for (int64_t k = -2; k <= 2; k++) {
+            int64_t cases[] = {p + k, -(p + k), p * 7 + k, p * 9 + 99 * k};
+            for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                char got[32], want[32];
+                got[ff_fmt_i64(got, cases[i])] = '\0';
+                snprintf(want, sizeof want, "%lld", (long long)cases[i]);
+                cr_assert_str_eq(got, want);
+            }
+        }
     }
 }
 
