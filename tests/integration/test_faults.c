@@ -168,6 +168,18 @@ static bool log_has(run_t *r, int p, const char *needle)
     return yes;
 }
 
+/* How many partitions the processor started as `index` was assigned over
+ * its life (the sum of its "assigned N" lines). */
+static int assigned_total(run_t *r, int index)
+{
+    char *log = ff_env_proc_log(&r->env, index);
+    int total = 0;
+    for (const char *p = log; (p = strstr(p, "\"msg\":\"assigned ")); p++)
+        total += atoi(p + strlen("\"msg\":\"assigned "));
+    free(log);
+    return total;
+}
+
 static void wait_assigned(run_t *r, int p)
 {
     for (int i = 0; i < 600 && !log_has(r, p, "\"event\":\"kafka.assign\""); i++)
@@ -193,12 +205,17 @@ static bool kill_mid_stream(run_t *r, int p, int index, ff_rng_t *rng)
      * core, a restart (session timeout, rebalance, group join) has taken
      * over two minutes. */
     int64_t deadline = ff_mono_ms() + 600000, start, lag;
+    /* The instance to kill, not just its group: of three footfall-geofence
+     * instances, the others can make the lag fall while this one has not
+     * been given a partition yet, and a kill then lands on an instance
+     * that never had any work. */
+    for (int i = 0; i < 600 && assigned_total(r, index) == 0; i++)
+        ff_sleep_ms(50);
     while ((start = ff_env_lag(&r->env, proc_groups[p], proc_topics[p])) < 0 &&
            ff_mono_ms() < deadline)
         ff_sleep_ms(10);
     if (start <= 0)
         return false;
-    wait_assigned(r, p);
     for (;;) {
         kill(pid, SIGSTOP);
         lag = ff_env_lag(&r->env, proc_groups[p], proc_topics[p]);
@@ -269,12 +286,7 @@ static void add_geofence(run_t *r)
 /* Partitions footfall-geofence instance i was given, over its whole life. */
 static int geo_assigned(run_t *r, int i)
 {
-    char *log = ff_env_proc_log(&r->env, r->geo[i]);
-    int total = 0;
-    for (const char *p = log; (p = strstr(p, "\"msg\":\"assigned ")); p++)
-        total += atoi(p + strlen("\"msg\":\"assigned "));
-    free(log);
-    return total;
+    return assigned_total(r, r->geo[i]);
 }
 
 /* The sum of a counter of the summaries footfall-p logs at stop. */
