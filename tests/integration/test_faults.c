@@ -205,17 +205,18 @@ static bool kill_mid_stream(run_t *r, int p, int index, ff_rng_t *rng)
      * core, a restart (session timeout, rebalance, group join) has taken
      * over two minutes. */
     int64_t deadline = ff_mono_ms() + 600000, start, lag;
-    /* The instance to kill, not just its group: of three footfall-geofence
-     * instances, the others can make the lag fall while this one has not
-     * been given a partition yet, and a kill then lands on an instance
-     * that never had any work. */
-    for (int i = 0; i < 600 && assigned_total(r, index) == 0; i++)
-        ff_sleep_ms(50);
     while ((start = ff_env_lag(&r->env, proc_groups[p], proc_topics[p])) < 0 &&
            ff_mono_ms() < deadline)
         ff_sleep_ms(10);
     if (start <= 0)
         return false;
+    /* The instance to kill, not just its group: of three footfall-geofence
+     * instances, the others can make the lag fall while this one has not
+     * been given a partition yet, and a kill then lands on an instance
+     * that never had any work. (The lag is read first: a fast processor
+     * would have done most of its chunk by the time it is assigned.) */
+    for (int i = 0; i < 600 && assigned_total(r, index) == 0; i++)
+        ff_sleep_ms(50);
     for (;;) {
         kill(pid, SIGSTOP);
         lag = ff_env_lag(&r->env, proc_groups[p], proc_topics[p]);
