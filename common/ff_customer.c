@@ -150,11 +150,16 @@ void ff_customer_count_append(ff_customer_t *c, int64_t day, char kind, const ch
                               int64_t n)
 {
     ff_count_t *k = grow(c->arena, (void **)&c->counts, &c->ncounts, &c->capcounts, sizeof(*k));
+    char *key_copy = ff_arena_strdup(c->arena, key), *sep;
     c->counts_sorted = false;
     k->day = day;
     k->kind = kind;
-    k->key = ff_arena_strdup(c->arena, key);
-    k->key8 = ff_key8(key);
+    if (kind != 'c' && (sep = strchr(key_copy, FF_SKU_CATEGORY_SEP))) {
+        *sep = '\0';
+        k->category = sep + 1;
+    }
+    k->key = key_copy;
+    k->key8 = ff_key8(key_copy);
     k->n = n;
 }
 
@@ -330,6 +335,8 @@ typedef struct tally_s {
     const char *key;
     uint64_t key8;
     int64_t views, adds;
+    const char *category; /* named by its counters, the latest day's (NULL: none) */
+    int64_t category_day;
 } tally_t;
 
 /* Keys for counts[i] of the n (the elements, when ptrs is NULL, else the
@@ -383,12 +390,16 @@ static tally_t *tally(const ff_customer_t *c, const ff_intent_conf_t *conf, char
     }
     t = ff_malloc((m ? m : 1) * sizeof(*t));
     for (size_t i = 0, j; i < m; i = j) {
-        tally_t cur = {in[i]->key, in[i]->key8, 0, 0};
+        tally_t cur = {in[i]->key, in[i]->key8, 0, 0, NULL, INT64_MIN};
         bool alive = false;
         for (j = i; j < m && (j == i || !ff_key_cmp(in[j]->key8, in[j]->key, cur.key8, cur.key));
              j++) {
             *(in[j]->kind == views ? &cur.views : &cur.adds) += in[j]->n;
             alive |= in[j]->n > 0;
+            if (in[j]->category && in[j]->day >= cur.category_day) {
+                cur.category = in[j]->category;
+                cur.category_day = in[j]->day;
+            }
         }
         if (alive)
             t[nt++] = cur;
@@ -517,10 +528,16 @@ static size_t sku_scores(const ff_customer_t *c, const ff_intent_conf_t *conf, i
                 bought[ib]->ts > ts - conf->purchase_window_ms)
                 continue;
         }
+        /* The latest day's category: named by the counters as read, or
+         * filed apart (ff_customer_set_category, or a bucket's "k:SKU"
+         * field as written before the counters named it). */
         while (ik < c->nskucats && (r = ff_key_cmp(c->skucats[ik].sku8, c->skucats[ik].sku,
                                                    keys[i].key8, sku)) < 0)
             ik++;
-        cand.category = ik < c->nskucats && !r ? c->skucats[ik].category : "";
+        cand.category = keys[i].category ? keys[i].category : "";
+        if (ik < c->nskucats && !r &&
+            (!keys[i].category || c->skucats[ik].day > keys[i].category_day))
+            cand.category = c->skucats[ik].category;
         best_offer(&best, &cand);
     }
     free(bought);

@@ -36,7 +36,13 @@ typedef struct ff_count_s {
     const char *key;
     uint64_t key8; /* ff_key8(key): sorting compares it before the whole key */
     int64_t n;
+    const char *category; /* of a SKU's counter as read, the category it names; else NULL */
 } ff_count_t;
+
+/* In a bucket, a SKU's counter is named "v:SKU" or "a:SKU", followed by
+ * this and the SKU's category when the event had one ("v:K1\x1fshoes"):
+ * ids never hold control characters (ff_validate_id). */
+#define FF_SKU_CATEGORY_SEP '\x1f'
 
 typedef struct ff_skucat_s {
     const char *sku;
@@ -145,7 +151,8 @@ int ff_key_cmp(uint64_t a8, const char *a, uint64_t b8, const char *b);
 void ff_customer_count(ff_customer_t *c, int64_t day, char kind, const char *key, int64_t n);
 /* Adds counter (day, kind, key) without looking for it: for reading a
  * bucket, whose fields are distinct (a lookup per field made reading a hot
- * customer's intent quadratic). */
+ * customer's intent quadratic). key is as stored: a SKU's may name its
+ * category after FF_SKU_CATEGORY_SEP. */
 void ff_customer_count_append(ff_customer_t *c, int64_t day, char kind, const char *key,
                               int64_t n);
 /* The SKU's category as found in the intent bucket of `day`; the latest

@@ -86,21 +86,10 @@ void ff_customer_read_fields(ff_ent_t *e, ff_customer_read_t *rd, unsigned parts
                              int64_t state_now, int64_t intent_window_ms,
                              const ff_customer_fields_t *only)
 {
-    const char *const *intent_fields = NULL;
-    size_t nintent_fields = 0, nevery_day = 0;
+    const char *const *intent_fields = only ? only->intent : NULL;
+    size_t nintent_fields = intent_fields ? only->nintent : 0;
     memset(rd, 0, sizeof(*rd));
-    if (only && (only->intent || only->intent_own_day)) {
-        /* One list, the every-day fields first: a day reads a prefix. */
-        const char **all;
-        nevery_day = only->intent ? only->nintent : 0;
-        nintent_fields = nevery_day + (only->intent_own_day ? only->nintent_own_day : 0);
-        all = ff_arena_alloc(e->arena, (nintent_fields ? nintent_fields : 1) * sizeof(*all));
-        for (size_t i = 0; i < nevery_day; i++)
-            all[i] = only->intent[i];
-        for (size_t i = nevery_day; i < nintent_fields; i++)
-            all[i] = only->intent_own_day[i - nevery_day];
-        intent_fields = all;
-    }
+    rd->day_from = 1; /* no day read, unless set below */
     rd->parts = parts;
     rd->intent_fields = intent_fields;
     rd->nintent_fields = nintent_fields;
@@ -128,8 +117,8 @@ void ff_customer_read_fields(ff_ent_t *e, ff_customer_read_t *rd, unsigned parts
         /* Of those, only the ones this batch's events count: a count at ts
          * spans the window's days up to day(ts) (ff_intent_days). Live
          * traffic reads a week of buckets instead of two. (Safe because
-         * nothing written depends on a bucket outside that range: see
-         * ff_cust_sku_category.) */
+         * what is written depends on no bucket outside that range: a
+         * counter is added to, and a decision counts only its window.) */
         FF_ENT_FOREACH(e, ev) {
             lo = ev->ts < lo ? ev->ts : lo;
             hi = ev->ts > hi ? ev->ts : hi;
@@ -139,29 +128,14 @@ void ff_customer_read_fields(ff_ent_t *e, ff_customer_read_t *rd, unsigned parts
             rd->day_from = from > rd->day_from ? from : rd->day_from;
             rd->day_to = to < rd->day_to ? to : rd->day_to;
         }
-        if (intent_fields && rd->day_from <= rd->day_to) {
-            size_t ndays_read = (size_t)(rd->day_to - rd->day_from + 1);
-            rd->day_cmd = ff_arena_alloc(e->arena, ndays_read * sizeof(*rd->day_cmd));
-            rd->day_nfields = ff_arena_alloc(e->arena, ndays_read * sizeof(*rd->day_nfields));
-            for (size_t i = 0; i < ndays_read; i++) {
-                rd->day_nfields[i] = nevery_day;
-                rd->day_cmd[i] = SIZE_MAX;
-            }
-            FF_ENT_FOREACH(e, ev) {
-                int64_t d = ff_day_of_ms(ev->ts);
-                if (d >= rd->day_from && d <= rd->day_to)
-                    rd->day_nfields[d - rd->day_from] = nintent_fields;
-            }
-            /* The days ask for prefixes of one list: formatted once, and
-             * copied for the days whose prefix it holds. */
-            hmget_list_t list = {0};
-            for (size_t i = 0; i < ndays_read; i++)
-                if (rd->day_nfields[i])
-                    rd->day_cmd[i] = hmget(e, intent_key(e, rd->day_from + (int64_t)i),
-                                           intent_fields, rd->day_nfields[i], &list);
-        }
-        for (int64_t d = rd->day_from; d <= rd->day_to && !intent_fields; d++) {
-            size_t cmd = hgetall(e, intent_key(e, d));
+        /* Every day's bucket, consecutive commands from intent_cmd. The
+         * days ask for one list of fields: formatted once, then copied. */
+        hmget_list_t list = {0};
+        rd->intent_cmd = SIZE_MAX;
+        for (int64_t d = rd->day_from; d <= rd->day_to; d++) {
+            const char *key = intent_key(e, d);
+            size_t cmd = intent_fields ? hmget(e, key, intent_fields, nintent_fields, &list)
+                                       : hgetall(e, key);
             if (d == rd->day_from)
                 rd->intent_cmd = cmd;
         }
@@ -355,14 +329,10 @@ void ff_customer_parse(ff_ent_t *e, const ff_customer_read_t *rd, ff_customer_t 
     parse_ctx_t ctx = {c, 0};
     parse_ctx_t *cx = &ctx;
     if ((rd->parts & FF_CUST_INTENT) && rd->intent_fields) {
-        /* No day_cmd: no field was named, and nothing read. */
-        for (int64_t d = rd->day_from; d <= rd->day_to && rd->day_cmd; d++) {
-            size_t i = (size_t)(d - rd->day_from);
-            if (rd->day_cmd[i] == SIZE_MAX)
-                continue;
+        for (int64_t d = rd->day_from; d <= rd->day_to; d++) {
             ctx.day = d;
-            each_value(ff_ent_reply(e, rd->day_cmd[i]), rd->intent_fields, rd->day_nfields[i],
-                       on_intent, cx);
+            each_value(ff_ent_reply(e, rd->intent_cmd + (size_t)(d - rd->day_from)),
+                       rd->intent_fields, rd->nintent_fields, on_intent, cx);
         }
     } else if (rd->parts & FF_CUST_INTENT) {
         size_t counts = 0, skucats = 0;
@@ -453,17 +423,24 @@ static const char *intent_key(ff_ent_t *e, int64_t day)
 }
 
 void ff_cust_count(ff_ent_t *e, ff_customer_t *c, const ff_customer_ttl_t *ttl, int64_t day,
-                   char kind, const char *key, int64_t n, int64_t state_now)
+                   char kind, const char *key, const char *category, int64_t n,
+                   int64_t state_now)
 {
     const char *bucket = intent_key(e, day);
-    char field[FF_ID_MAX_FIELD];
-    size_t klen = strlen(key);
-    if (klen > sizeof field - 3)
-        klen = sizeof field - 3;
+    char field[2 * FF_ID_MAX_FIELD];
+    size_t len = 2, klen = strnlen(key, FF_ID_MAX_FIELD);
     field[0] = kind;
     field[1] = ':';
-    memcpy(field + 2, key, klen);
-    field[2 + klen] = '\0';
+    memcpy(field + len, key, klen);
+    len += klen;
+    if (kind != 'c' && category) {
+        size_t clen = strnlen(category, FF_ID_MAX_FIELD);
+        field[len++] = FF_SKU_CATEGORY_SEP;
+        memcpy(field + len, category, clen);
+        len += clen;
+        ff_customer_set_category(c, key, category, day);
+    }
+    field[len] = '\0';
     ff_customer_count(c, day, kind, key, n);
     /* A customer's categories are few; the SKUs of one who views
      * everything (a crawler, or the bench's busiest customer) are not, and
@@ -471,23 +448,6 @@ void ff_cust_count(ff_ent_t *e, ff_customer_t *c, const ff_customer_ttl_t *ttl, 
     ff_ent_hincrby_cap(e, bucket, field, n, kind == 'c' ? 0 : ttl->intent_bucket_max);
     /* The bucket lives until its day has left the window, and a day more. */
     ff_ent_pexpire(e, bucket, (day + 1) * FF_DAY_MS + ttl->intent_ms + FF_DAY_MS - state_now);
-}
-
-/* The category goes into the bucket of the event's day unless that bucket
- * already has it. Whether it does depends only on that bucket, which every
- * read of a batch with this event includes: what is written does not
- * depend on which other buckets a batch read, nor on how records fell
- * into batches. */
-void ff_cust_sku_category(ff_ent_t *e, ff_customer_t *c, const ff_customer_ttl_t *ttl,
-                          int64_t day, const char *sku, const char *category)
-{
-    const ff_skucat_t *known = ff_customer_skucat(c, sku);
-    char field[FF_ID_MAX_FIELD];
-    if (known && known->day == day && !strcmp(known->category, category))
-        return;
-    snprintf(field, sizeof field, "k:%s", sku);
-    ff_customer_set_category(c, sku, category, day);
-    ff_ent_hset_cap(e, intent_key(e, day), field, category, ttl->intent_bucket_max);
 }
 
 void ff_cust_cart(ff_ent_t *e, ff_customer_t *c, const char *sku, int64_t delta)

@@ -21,13 +21,9 @@ enum {
 typedef struct ff_customer_read_s {
     unsigned parts;
     int64_t day_from, day_to;
-    size_t intent_cmd; /* first of day_to - day_from + 1 commands (all fields read) */
-    /* When fields are named: per day from day_from, the command (SIZE_MAX:
-     * none) and how many of intent_fields it read, a prefix. */
-    size_t *day_cmd, *day_nfields;
+    size_t intent_cmd; /* first of day_to - day_from + 1 commands, a day's each */
     size_t cart_cmd, cart_size_cmd, bought_cmd, visits_cmd, consent_cmd, offers_cmd, conv_cmd, profile_cmd;
-    /* When set, only these fields of the intent buckets were read: a
-     * prefix of them of every day (day_nfields). */
+    /* When set, only these fields of the intent buckets were read. */
     const char *const *intent_fields;
     size_t nintent_fields;
     /* When set, only these SKUs of the cart, and of the purchases, were read. */
@@ -47,11 +43,6 @@ typedef struct ff_customer_read_s {
 typedef struct ff_customer_fields_s {
     const char *const *intent; /* of each intent bucket: "c:shoes", … */
     size_t nintent;
-    /* Of the buckets of the days the entity's events fall on only: a SKU's
-     * category ("k:SKU-1"), which ff_cust_sku_category looks up in the
-     * event's own day. */
-    const char *const *intent_own_day;
-    size_t nintent_own_day;
     const char *const *cart; /* SKUs */
     size_t ncart;
     const char *const *bought; /* SKUs */
@@ -90,12 +81,14 @@ void ff_customer_take(ff_customer_t *c, const char *suffix, const redisReply *re
 
 /* ---- changes: each updates c and records the write ------------------------- */
 
+/* Adds n to a counter of the bucket of day: a SKU's ('v', 'a') names the
+ * SKU's category too, when known ("v:K1\x1fshoes", FF_SKU_CATEGORY_SEP),
+ * so that a read of the bucket finds both in one field. A SKU's counter
+ * adds no field to a bucket that holds ttl->intent_bucket_max already
+ * (intent.bucket.max). */
 void ff_cust_count(ff_ent_t *e, ff_customer_t *c, const ff_customer_ttl_t *ttl, int64_t day,
-                   char kind, const char *key, int64_t n, int64_t state_now);
-/* Counters and categories of SKUs add no field to a bucket that holds
- * ttl->intent_bucket_max already (intent.bucket.max). */
-void ff_cust_sku_category(ff_ent_t *e, ff_customer_t *c, const ff_customer_ttl_t *ttl,
-                          int64_t day, const char *sku, const char *category);
+                   char kind, const char *key, const char *category, int64_t n,
+                   int64_t state_now);
 void ff_cust_cart(ff_ent_t *e, ff_customer_t *c, const char *sku, int64_t delta);
 /* Forgets a SKU from the cart (bought). */
 void ff_cust_cart_clear(ff_ent_t *e, ff_customer_t *c, const char *sku);

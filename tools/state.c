@@ -77,6 +77,25 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* s with control characters as \xNN (and a backslash doubled, so that two
+ * keys' forms differ when they do): a SKU's intent counter names its
+ * category after 0x1f (FF_SKU_CATEGORY_SEP), which a terminal hides. */
+static char *visible(const char *s)
+{
+    ff_buf_t b;
+    ff_buf_init(&b);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f)
+            ff_buf_printf(&b, "\\x%02x", c);
+        else if (c == '\\')
+            ff_buf_puts(&b, "\\\\");
+        else
+            ff_buf_putc(&b, (char)c);
+    }
+    return ff_buf_detach(&b);
+}
+
 static void keys_free(keys_t *k)
 {
     for (size_t i = 0; i < k->n; i++)
@@ -469,10 +488,13 @@ static char *canonical(ff_redis_t *redis, const char *key, char *errstr, size_t 
         ff_buf_json_str(&b, v->str, v->len);
     } else if (v->type == REDIS_REPLY_ARRAY) {
         items = ff_calloc(v->elements / step + 1, sizeof(char *));
-        for (size_t i = 0; i + step - 1 < v->elements; i += step)
-            items[n++] = step == 2 ? ff_asprintf("%s=%s", v->element[i]->str,
-                                                 v->element[i + 1]->str)
-                                   : ff_strdup(v->element[i]->str);
+        for (size_t i = 0; i + step - 1 < v->elements; i += step) {
+            char *raw = step == 2 ? ff_asprintf("%s=%s", v->element[i]->str,
+                                                v->element[i + 1]->str)
+                                  : ff_strdup(v->element[i]->str);
+            items[n++] = visible(raw);
+            free(raw);
+        }
         qsort(items, n, sizeof(char *), cmp_str);
         for (size_t i = 0; i < n; i++) {
             ff_buf_printf(&b, " %s", items[i]);

@@ -52,30 +52,24 @@ static void web_read(void *proc, ff_ent_t *e)
     web_t *web = proc;
     web_ent_t *we = e->state;
     size_t nev = 0;
-    const char **fields, **skucats, **skus;
+    const char **fields, **skus;
     ff_customer_fields_t only = {0};
     /* Of the intent buckets, only what the decisions count: the categories
-     * of these events (INVITE) and, from the buckets of the events' own
-     * days, the category each SKU is filed under (ff_cust_sku_category); of
-     * the cart, these events' SKUs. A customer may have browsed thousands
-     * of SKUs; reading them all for every batch would cost more than the
-     * batch. */
+     * of these events (INVITE); of the cart, these events' SKUs. A
+     * customer may have browsed thousands of SKUs; reading them all for
+     * every batch would cost more than the batch. */
     FF_ENT_FOREACH(e, ev)
         nev++;
     fields = ff_arena_alloc(e->arena, nev * sizeof(*fields) + 1);
-    skucats = ff_arena_alloc(e->arena, nev * sizeof(*skucats) + 1);
     skus = ff_arena_alloc(e->arena, nev * sizeof(*skus) + 1);
     FF_ENT_FOREACH(e, ev) {
         const ff_web_event_t *w = ev->rec;
         if (w->category)
             ff_customer_fields_add(e->arena, fields, &only.nintent, 'c', w->category);
-        if (w->sku) {
-            ff_customer_fields_add(e->arena, skucats, &only.nintent_own_day, 'k', w->sku);
+        if (w->sku)
             ff_customer_fields_add(e->arena, skus, &only.ncart, 0, w->sku);
-        }
     }
     only.intent = fields;
-    only.intent_own_day = skucats;
     only.cart = skus;
     ff_customer_read_fields(e, &we->rd,
                             FF_CUST_INTENT | FF_CUST_CART | FF_CUST_CONSENT | FF_CUST_OFFERS,
@@ -100,13 +94,11 @@ static void apply_events(web_t *web, ff_ent_t *e, web_ent_t *we)
         if (fx.category_view)
             before = ff_intent_count(&we->c, &web->rules.intent, 'c', w->category, w->ts);
         if (fx.sku_view)
-            ff_cust_count(e, &we->c, ttl, day, 'v', w->sku, 1, state_now);
+            ff_cust_count(e, &we->c, ttl, day, 'v', w->sku, w->category, 1, state_now);
         if (fx.sku_add)
-            ff_cust_count(e, &we->c, ttl, day, 'a', w->sku, 1, state_now);
+            ff_cust_count(e, &we->c, ttl, day, 'a', w->sku, w->category, 1, state_now);
         if (fx.category_view)
-            ff_cust_count(e, &we->c, ttl, day, 'c', w->category, 1, state_now);
-        if (w->sku && w->category)
-            ff_cust_sku_category(e, &we->c, ttl, day, w->sku, w->category);
+            ff_cust_count(e, &we->c, ttl, day, 'c', w->category, NULL, 1, state_now);
         if (fx.cart_delta)
             ff_cust_cart(e, &we->c, w->sku, fx.cart_delta);
         if (fx.demand)

@@ -211,6 +211,41 @@ Test(ff_intent, categories_read_in_bulk_keep_each_skus_latest_day)
     cr_assert_null(ff_customer_category_of(&cust, "K2"));
 }
 
+/* A SKU's counter as stored names its category after FF_SKU_CATEGORY_SEP:
+ * read, it counts for the SKU, and a candidate takes the category of the
+ * latest day that names one, from a counter or from a category filed apart
+ * (a "k:SKU" field written before counters named it, or one set since). */
+Test(ff_candidates, a_candidate_takes_the_category_its_latest_counter_names)
+{
+    int64_t d = ff_day_of_ms(at(DECISION));
+    ff_customer_count_append(&cust, d - 2, 'v', "K1\x1fshoes", 1);
+    ff_customer_count_append(&cust, d - 1, 'v', "K1\x1f" "boots", 1);
+    ff_customer_count_append(&cust, d - 3, 'a', "K1\x1fsandals", 1);
+    ff_customer_count_append(&cust, d, 'v', "K2", 2);           /* written before: no category */
+    ff_customer_category_append(&cust, "K2", "hats", d - 1);     /* ... but filed apart */
+    ff_customer_count_append(&cust, d - 1, 'v', "K3\x1f" "belts", 2);
+    ff_customer_category_append(&cust, "K3", "ties", d - 2);     /* older than the counter */
+    ff_customer_count_append(&cust, d - 1, 'v', "K4\x1fsocks", 2);
+    ff_customer_category_append(&cust, "K4", "tights", d);       /* newer than the counter */
+    ff_customer_count_append(&cust, d, 'c', "a\x1f" "b", 3);        /* a category is never split */
+    ff_customer_categories_settle(&cust);
+    ff_customer_counts_settle(&cust);
+
+    cr_assert_eq(ff_intent_count(&cust, &iconf, 'v', "K1", at(DECISION)), 2,
+                 "both days' views count for K1");
+    cr_assert_eq(ff_intent_count(&cust, &iconf, 'c', "a\x1f" "b", at(DECISION)), 3);
+    cr_assert_eq(candidates(), 5, "K1 (score 5), K2, K3, K4 and the category, got %zu",
+                 candidates());
+    const char *want[][2] = {{"K1", "boots"}, {"K2", "hats"}, {"K3", "belts"}, {"K4", "tights"}};
+    for (size_t i = 0; i < 4; i++) {
+        cr_assert_str_eq(out[i].sku, want[i][0], "candidate %zu", i);
+        cr_assert_str_eq(out[i].category, want[i][1], "the category of %s", want[i][0]);
+    }
+    cr_assert_eq(out[0].views, 2);
+    cr_assert_eq(out[0].adds, 1);
+    cr_assert_str_eq(out[4].category, "a\x1f" "b");
+}
+
 Test(ff_candidates, counters_settled_after_a_read_score_as_before_and_after_a_new_count)
 {
     /* Spread over days and kinds, keys in no order: as a read leaves them. */

@@ -328,9 +328,10 @@ static void journeys(int masters)
     /* Some of the state behind it. */
     char key[128];
     snprintf(key, sizeof key, "ff:{c:%s}:intent:%lld", c1, (long long)ff_day_of_ms(NOW - DAY));
-    cr_assert_str_eq(ff_env_hget(&env, key, "v:K1"), "2");
+    cr_assert_str_eq(ff_env_hget(&env, key, "v:K1\x1fshoes"), "2");
     cr_assert_str_eq(ff_env_hget(&env, key, "c:shoes"), "2");
-    cr_assert_str_eq(ff_env_hget(&env, key, "k:K1"), "shoes");
+    cr_assert_str_eq(ff_env_hget(&env, key, "v:K1"), "", "the counter names the SKU's category");
+    cr_assert_str_eq(ff_env_hget(&env, key, "k:K1"), "", "no field apart for the category");
     snprintf(key, sizeof key, "ff:{c:%s}:profile", c9);
     cr_assert_str_eq(ff_env_hget(&env, key, "spend"), "60000");
     snprintf(key, sizeof key, "ff:{c:%s}:conv", c8);
@@ -480,15 +481,15 @@ Test(journeys, a_full_intent_bucket_counts_only_what_it_holds)
 {
     const char *c = customer("crawler", false);
     const char *const env4[] = {NOW_ENV, "FOOTFALL_BATCH_TIMEOUT=50ms",
-                                "FOOTFALL_INTENT_BUCKET_MAX=4", NULL};
+                                "FOOTFALL_INTENT_BUCKET_MAX=3", NULL};
     char key[128];
     redisReply *r;
     snprintf(key, sizeof key, "ff:{c:%s}:intent:%lld", c, (long long)ff_day_of_ms(NOW));
     ff_env_start(&env, 1, NULL);
     ff_env_proc(&env, "web", env4);
 
-    web(c, FF_WEB_PRODUCT_VIEW, "K1", "shoes", NOW - 5 * MIN); /* v:K1 c:shoes k:K1 */
-    web(c, FF_WEB_PRODUCT_VIEW, "K2", "shoes", NOW - 4 * MIN); /* v:K2 fills it; no k:K2 */
+    web(c, FF_WEB_PRODUCT_VIEW, "K1", "shoes", NOW - 5 * MIN); /* v:K1·shoes c:shoes */
+    web(c, FF_WEB_PRODUCT_VIEW, "K2", "shoes", NOW - 4 * MIN); /* v:K2·shoes fills it */
     ff_env_flush(&env);
     caught_up("footfall-web", "web.events", NULL);
     /* A later batch: the server still keeps the bucket at its size. */
@@ -499,25 +500,24 @@ Test(journeys, a_full_intent_bucket_counts_only_what_it_holds)
     caught_up("footfall-web", "web.events", NULL);
 
     r = ff_env_redis(&env, "HLEN %s", key);
-    cr_assert_eq(r->integer, 5, "v:K1 v:K2 k:K1 c:shoes c:toys, got %lld", r->integer);
+    cr_assert_eq(r->integer, 4, "v:K1 v:K2 c:shoes c:toys, got %lld", r->integer);
     freeReplyObject(r);
-    cr_assert_str_eq(ff_env_hget(&env, key, "v:K1"), "2");
-    cr_assert_str_eq(ff_env_hget(&env, key, "v:K2"), "1");
-    cr_assert_str_eq(ff_env_hget(&env, key, "k:K1"), "shoes");
+    cr_assert_str_eq(ff_env_hget(&env, key, "v:K1\x1fshoes"), "2");
+    cr_assert_str_eq(ff_env_hget(&env, key, "v:K2\x1fshoes"), "1");
     cr_assert_str_eq(ff_env_hget(&env, key, "c:shoes"), "4");
     cr_assert_str_eq(ff_env_hget(&env, key, "c:toys"), "1");
-    cr_assert_str_eq(ff_env_hget(&env, key, "k:K2"), "");
-    cr_assert_str_eq(ff_env_hget(&env, key, "v:K3"), "");
+    cr_assert_str_eq(ff_env_hget(&env, key, "v:K3\x1fshoes"), "");
 }
 
-/* footfall-web reads a SKU's category only from the buckets of its batch's
- * own days, and reads no intent at all for a batch whose events name no
- * SKU or category: each day's bucket still gets the category of a SKU seen
- * that day, and a search alone is consumed like any event. */
-Test(journeys, each_days_bucket_files_the_category_of_a_sku_seen_that_day)
+/* A SKU's counter names its category in each day's bucket (one field for
+ * both: footfall-geofence reads a week of buckets whole), whatever other
+ * days hold; a batch whose events name no SKU or category reads no intent
+ * at all, and a search alone is consumed like any event. */
+Test(journeys, each_days_counter_of_a_sku_names_its_category)
 {
     const char *c = customer("filer", false);
     char today[128], yesterday[128];
+    redisReply *r;
     snprintf(today, sizeof today, "ff:{c:%s}:intent:%lld", c, (long long)ff_day_of_ms(NOW));
     snprintf(yesterday, sizeof yesterday, "ff:{c:%s}:intent:%lld", c,
              (long long)ff_day_of_ms(NOW - DAY));
@@ -530,19 +530,21 @@ Test(journeys, each_days_bucket_files_the_category_of_a_sku_seen_that_day)
     web(c, FF_WEB_PRODUCT_VIEW, "K1", "shoes", NOW - DAY);
     ff_env_flush(&env);
     caught_up("footfall-web", "web.events", NULL);
-    /* Yesterday's bucket has k:K1; today's needs its own. */
+    /* Yesterday's bucket names K1's category; today's counter does too. */
     web(c, FF_WEB_PRODUCT_VIEW, "K1", "shoes", NOW - 2 * MIN);
     web(c, FF_WEB_PRODUCT_VIEW, "K2", "toys", NOW - DAY + MIN);
     ff_env_flush(&env);
     caught_up("footfall-web", "web.events", NULL);
 
-    cr_assert_str_eq(ff_env_hget(&env, yesterday, "v:K1"), "1");
-    cr_assert_str_eq(ff_env_hget(&env, yesterday, "k:K1"), "shoes");
-    cr_assert_str_eq(ff_env_hget(&env, yesterday, "v:K2"), "1");
-    cr_assert_str_eq(ff_env_hget(&env, yesterday, "k:K2"), "toys");
-    cr_assert_str_eq(ff_env_hget(&env, today, "v:K1"), "1");
-    cr_assert_str_eq(ff_env_hget(&env, today, "k:K1"), "shoes");
-    cr_assert_str_eq(ff_env_hget(&env, today, "k:K2"), "");
+    cr_assert_str_eq(ff_env_hget(&env, yesterday, "v:K1\x1fshoes"), "1");
+    cr_assert_str_eq(ff_env_hget(&env, yesterday, "v:K2\x1ftoys"), "1");
+    cr_assert_str_eq(ff_env_hget(&env, today, "v:K1\x1fshoes"), "1");
+    r = ff_env_redis(&env, "HLEN %s", today);
+    cr_assert_eq(r->integer, 2, "v:K1·shoes c:shoes, got %lld", r->integer);
+    freeReplyObject(r);
+    r = ff_env_redis(&env, "HLEN %s", yesterday);
+    cr_assert_eq(r->integer, 4, "v:K1·shoes c:shoes v:K2·toys c:toys, got %lld", r->integer);
+    freeReplyObject(r);
 }
 
 /* footfall-pos reads only the purchases of the SKUs its batch buys; the

@@ -298,3 +298,23 @@ Test(replay, producers_writing_during_a_replay_do_not_keep_it_from_finishing)
     free(out);
     free(err);
 }
+
+/* footfall state diff shows the fields that differ in a form a terminal
+ * shows: a SKU's intent counter names its category after 0x1f, printed as
+ * \x1f, and a backslash is doubled so that no two contents read alike. */
+Test(replay, state_diff_prints_control_characters_escaped)
+{
+    char *out, *err;
+    ff_env_start(&env, 1, NULL);
+    redisReply *r = ff_env_redis(&env, "HSET ff:{c:C1}:intent:20415 v:K1\x1fshoes 2 c:a\\b 1");
+    freeReplyObject(r);
+    r = ff_env_redis(&env, "HSET bk:{c:C1}:intent:20415 v:K1\x1fshoes 3 c:a\\b 1");
+    freeReplyObject(r);
+    const char *d[] = {"state", "diff", "--prefix", "ff", "--prefix", "bk", NULL};
+    cr_assert_eq(cli(d, &out, &err), 1, "%s%s", out, err);
+    cr_assert(strstr(out, "differs: {c:C1}:intent:20415"), "%s", out);
+    cr_assert(strstr(out, "ff: [hash] c:a\\\\b=1 v:K1\\x1fshoes=2"), "%s", out);
+    cr_assert(strstr(out, "bk: [hash] c:a\\\\b=1 v:K1\\x1fshoes=3"), "%s", out);
+    free(out);
+    free(err);
+}
