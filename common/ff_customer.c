@@ -134,16 +134,21 @@ void ff_customer_reserve_intent(ff_customer_t *c, size_t counts, size_t skucats)
             sizeof(ff_skucat_t));
 }
 
-void ff_customer_count(ff_customer_t *c, int64_t day, char kind, const char *key, int64_t n)
+void ff_customer_count(ff_customer_t *c, int64_t day, char kind, const char *key,
+                       const char *category, int64_t n)
 {
-    for (size_t i = 0; i < c->ncounts; i++) {
-        ff_count_t *k = &c->counts[i];
-        if (k->day == day && k->kind == kind && !strcmp(k->key, key)) {
-            k->n += n;
-            return;
-        }
+    ff_count_t *k = NULL;
+    for (size_t i = 0; i < c->ncounts && !k; i++)
+        if (c->counts[i].day == day && c->counts[i].kind == kind && !strcmp(c->counts[i].key, key))
+            k = &c->counts[i];
+    if (k) {
+        k->n += n;
+    } else {
+        ff_customer_count_append(c, day, kind, key, n);
+        k = &c->counts[c->ncounts - 1];
     }
-    ff_customer_count_append(c, day, kind, key, n);
+    if (kind != 'c' && category && (!k->category || strcmp(k->category, category)))
+        k->category = ff_arena_strdup(c->arena, category);
 }
 
 void ff_customer_count_append(ff_customer_t *c, int64_t day, char kind, const char *key,

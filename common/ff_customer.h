@@ -147,8 +147,10 @@ int ff_key_cmp(uint64_t a8, const char *a, uint64_t b8, const char *b);
 
 /* ---- changing the state (in memory) ---------------------------------------- */
 
-/* Adds n to counter (day, kind, key). */
-void ff_customer_count(ff_customer_t *c, int64_t day, char kind, const char *key, int64_t n);
+/* Adds n to counter (day, kind, key); a SKU's counter names category
+ * from now on, when given. */
+void ff_customer_count(ff_customer_t *c, int64_t day, char kind, const char *key,
+                       const char *category, int64_t n);
 /* Adds counter (day, kind, key) without looking for it: for reading a
  * bucket, whose fields are distinct (a lookup per field made reading a hot
  * customer's intent quadratic). key is as stored: a SKU's may name its

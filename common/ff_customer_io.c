@@ -438,10 +438,9 @@ void ff_cust_count(ff_ent_t *e, ff_customer_t *c, const ff_customer_ttl_t *ttl, 
         field[len++] = FF_SKU_CATEGORY_SEP;
         memcpy(field + len, category, clen);
         len += clen;
-        ff_customer_set_category(c, key, category, day);
     }
     field[len] = '\0';
-    ff_customer_count(c, day, kind, key, n);
+    ff_customer_count(c, day, kind, key, category, n);
     /* A customer's categories are few; the SKUs of one who views
      * everything (a crawler, or the bench's busiest customer) are not, and
      * every read of the bucket would carry them. */

@@ -59,7 +59,7 @@ static int64_t at(const char *rfc3339)
 /* n events of `kind` for key at time t, in the day bucket of t (as the state is kept). */
 static void count_at(char kind, const char *key, const char *t, int64_t n)
 {
-    ff_customer_count(&cust, ff_day_of_ms(at(t)), kind, key, n);
+    ff_customer_count(&cust, ff_day_of_ms(at(t)), kind, key, NULL, n);
 }
 
 static void views(const char *sku, const char *t, int64_t n)
@@ -230,20 +230,26 @@ Test(ff_candidates, a_candidate_takes_the_category_its_latest_counter_names)
     ff_customer_count_append(&cust, d, 'c', "a\x1f" "b", 3);        /* a category is never split */
     ff_customer_categories_settle(&cust);
     ff_customer_counts_settle(&cust);
+    /* Counted after the read (as footfall-web writes): the latest names win. */
+    ff_customer_count(&cust, d - 1, 'v', "K4", "socks", 1);
+    ff_customer_count(&cust, d - 1, 'v', "K5", "mitts", 1);
+    ff_customer_count(&cust, d - 1, 'v', "K5", "gloves", 1);
 
     cr_assert_eq(ff_intent_count(&cust, &iconf, 'v', "K1", at(DECISION)), 2,
                  "both days' views count for K1");
     cr_assert_eq(ff_intent_count(&cust, &iconf, 'c', "a\x1f" "b", at(DECISION)), 3);
-    cr_assert_eq(candidates(), 5, "K1 (score 5), K2, K3, K4 and the category, got %zu",
+    cr_assert_eq(candidates(), 6, "K1 (score 5), K4 (3), K2, K3, K5 and the category, got %zu",
                  candidates());
-    const char *want[][2] = {{"K1", "boots"}, {"K2", "hats"}, {"K3", "belts"}, {"K4", "tights"}};
-    for (size_t i = 0; i < 4; i++) {
+    const char *want[][2] = {{"K1", "boots"}, {"K4", "tights"}, {"K2", "hats"},
+                             {"K3", "belts"}, {"K5", "gloves"}};
+    for (size_t i = 0; i < 5; i++) {
         cr_assert_str_eq(out[i].sku, want[i][0], "candidate %zu", i);
         cr_assert_str_eq(out[i].category, want[i][1], "the category of %s", want[i][0]);
     }
     cr_assert_eq(out[0].views, 2);
     cr_assert_eq(out[0].adds, 1);
-    cr_assert_str_eq(out[4].category, "a\x1f" "b");
+    cr_assert_str_eq(out[5].category, "a\x1f" "b");
+    cr_assert_eq(cust.ncounts, 8, "K4's counter added to, K5's added once");
 }
 
 Test(ff_candidates, counters_settled_after_a_read_score_as_before_and_after_a_new_count)
