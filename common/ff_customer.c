@@ -154,12 +154,18 @@ void ff_customer_count(ff_customer_t *c, int64_t day, char kind, const char *key
 void ff_customer_count_append(ff_customer_t *c, int64_t day, char kind, const char *key,
                               int64_t n)
 {
+    ff_customer_count_append_len(c, day, kind, key, strlen(key), n);
+}
+
+void ff_customer_count_append_len(ff_customer_t *c, int64_t day, char kind, const char *key,
+                                  size_t len, int64_t n)
+{
     ff_count_t *k = grow(c->arena, (void **)&c->counts, &c->ncounts, &c->capcounts, sizeof(*k));
-    char *key_copy = ff_arena_strdup(c->arena, key), *sep;
+    char *key_copy = ff_arena_strndup(c->arena, key, len), *sep;
     c->counts_sorted = false;
     k->day = day;
     k->kind = kind;
-    if (kind != 'c' && (sep = strchr(key_copy, FF_SKU_CATEGORY_SEP))) {
+    if (kind != 'c' && (sep = memchr(key_copy, FF_SKU_CATEGORY_SEP, len))) {
         *sep = '\0';
         k->category = sep + 1;
     }
@@ -331,7 +337,9 @@ static int cmp_candidates(const void *a, const void *b)
     const ff_candidate_t *x = a, *y = b;
     if (x->score != y->score)
         return x->score > y->score ? -1 : 1;
-    return strcmp(x->sku ? x->sku : x->category, y->sku ? y->sku : y->category);
+    /* Scores are small counts, so ties are the rule: by name, as strcmp. */
+    return ff_key_cmp(x->key8, x->sku ? x->sku : x->category, y->key8,
+                      y->sku ? y->sku : y->category);
 }
 
 /* One key's counters within the window: views (kind `views`) and adds
@@ -521,6 +529,7 @@ static size_t sku_scores(const ff_customer_t *c, const ff_intent_conf_t *conf, i
         const char *sku = keys[i].key;
         int r = 1;
         cand.sku = sku;
+        cand.key8 = keys[i].key8;
         cand.views = keys[i].views;
         cand.adds = keys[i].adds;
         cand.score = (double)(cand.views + conf->cart_weight * cand.adds);
@@ -557,7 +566,8 @@ static size_t category_scores(const ff_customer_t *c, const ff_intent_conf_t *co
     tally_t *keys = tally(c, conf, 'c', 0, ts, &nkeys);
     best_t best = {out, 0, max};
     for (size_t i = 0; i < nkeys; i++) {
-        ff_candidate_t cand = {NULL, keys[i].key, keys[i].views, 0, (double)keys[i].views};
+        ff_candidate_t cand = {NULL, keys[i].key, keys[i].views, 0, (double)keys[i].views,
+                               keys[i].key8};
         if (thresholds && cand.views < conf->category_views)
             continue;
         best_offer(&best, &cand);

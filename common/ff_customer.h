@@ -130,6 +130,7 @@ typedef struct ff_candidate_s {
     int64_t views;
     int64_t adds;
     double score;
+    uint64_t key8; /* ff_key8 of the SKU, else of the category: equal scores compare it first */
 } ff_candidate_t;
 
 void ff_customer_init(ff_customer_t *c, const char *id, ff_arena_t *arena);
@@ -157,6 +158,9 @@ void ff_customer_count(ff_customer_t *c, int64_t day, char kind, const char *key
  * category after FF_SKU_CATEGORY_SEP. */
 void ff_customer_count_append(ff_customer_t *c, int64_t day, char kind, const char *key,
                               int64_t n);
+/* The same, given key's length (a reply's). */
+void ff_customer_count_append_len(ff_customer_t *c, int64_t day, char kind, const char *key,
+                                  size_t len, int64_t n);
 /* The SKU's category as found in the intent bucket of `day`; the latest
  * day's wins. skucats stay sorted by SKU. */
 void ff_customer_set_category(ff_customer_t *c, const char *sku, const char *category,

@@ -208,14 +208,20 @@ static int64_t num(const char *s)
     return strtoll(s, NULL, 10);
 }
 
-static void on_intent(parse_ctx_t *ctx, const char *f, const char *v)
+/* A field of an intent bucket, of length flen. */
+static void on_intent_len(parse_ctx_t *ctx, const char *f, size_t flen, const char *v)
 {
-    if (f[0] && f[1] == ':') {
+    if (flen >= 2 && f[1] == ':') {
         if (f[0] == 'k')
             ff_customer_category_append(ctx->c, f + 2, v, ctx->day);
         else if (f[0] == 'v' || f[0] == 'a' || f[0] == 'c')
-            ff_customer_count_append(ctx->c, ctx->day, f[0], f + 2, num(v));
+            ff_customer_count_append_len(ctx->c, ctx->day, f[0], f + 2, flen - 2, num(v));
     }
+}
+
+static void on_intent(parse_ctx_t *ctx, const char *f, const char *v)
+{
+    on_intent_len(ctx, f, strlen(f), v);
 }
 
 static void on_cart(parse_ctx_t *ctx, const char *f, const char *v)
@@ -343,8 +349,13 @@ void ff_customer_parse(ff_ent_t *e, const ff_customer_read_t *rd, ff_customer_t 
         }
         ff_customer_reserve_intent(c, counts, skucats);
         for (int64_t d = rd->day_from; d <= rd->day_to; d++) {
+            const redisReply *r = ff_ent_reply(e, rd->intent_cmd + (size_t)(d - rd->day_from));
             ctx.day = d;
-            each_pair(ff_ent_reply(e, rd->intent_cmd + (size_t)(d - rd->day_from)), on_intent, cx);
+            /* each_pair, with the fields' lengths: a week is thousands. */
+            for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2)
+                if (r->element[i]->str && r->element[i + 1]->str)
+                    on_intent_len(cx, r->element[i]->str, r->element[i]->len,
+                                  r->element[i + 1]->str);
         }
     }
     if (rd->parts & FF_CUST_INTENT) {

@@ -368,10 +368,26 @@ void ff_ent_guard(ff_ent_t *e, const char *key, const char *field, const char *e
     p->nguards++;
 }
 
+const char *ff_event_rule_id(ff_arena_t *arena, const ff_event_t *ev, const char *rule,
+                             const char *suffix)
+{
+    size_t tl = strlen(ev->topic), rl = strlen(rule), sl = strlen(suffix), n = 0;
+    char *id = ff_arena_alloc(arena, tl + rl + sl + 48); /* 3 colons, 2 numbers, NUL */
+    memcpy(id, ev->topic, tl);
+    n = tl;
+    id[n++] = ':';
+    n += ff_fmt_i64(id + n, ev->partition);
+    id[n++] = ':';
+    n += ff_fmt_i64(id + n, ev->offset);
+    id[n++] = ':';
+    memcpy(id + n, rule, rl);
+    memcpy(id + n + rl, suffix, sl + 1);
+    return id;
+}
+
 const char *ff_trigger_id(ff_arena_t *arena, const ff_event_t *ev, const char *rule)
 {
-    return ff_arena_printf(arena, "%s:%d:%lld:%s", ev->topic, (int)ev->partition,
-                           (long long)ev->offset, rule);
+    return ff_event_rule_id(arena, ev, rule, "");
 }
 
 static void link_output(ff_event_t *ev, ff_output_t *o)
@@ -465,7 +481,7 @@ static void replay_decision(ff_ent_t *e, ff_event_t *ev, const char *topic, ff_r
     default:
         return;
     }
-    d.decision_id = ff_arena_printf(e->arena, "%s:decision", d.trigger_id);
+    d.decision_id = ff_arena_concat(e->arena, d.trigger_id, ":decision", (const char *)NULL);
     emit_raw(e, ev, r->decisions_topic, d.customer_id ? d.customer_id : d.store_id,
              FF_REC_DECISION, &d, FF_LABEL_SUPPRESSED + FF_REASON_REPLAY);
 }

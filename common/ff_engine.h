@@ -196,6 +196,9 @@ void ff_ent_emit(ff_ent_t *e, ff_event_t *ev, const char *topic, const char *key
 
 /* The deterministic id of what rule `rule` made of ev: "<topic>:<partition>:<offset>:<rule>". */
 const char *ff_trigger_id(ff_arena_t *arena, const ff_event_t *ev, const char *rule);
+/* The same with suffix after the rule (":decision" for a decision's id). */
+const char *ff_event_rule_id(ff_arena_t *arena, const ff_event_t *ev, const char *rule,
+                             const char *suffix);
 
 /* Serialises outputs for storage, and back (exposed for tests). */
 void ff_outputs_encode(const ff_output_t *outputs, ff_buf_t *out);

@@ -42,8 +42,7 @@ void ff_emit_decision(ff_ent_t *e, ff_event_t *ev, const ff_trigger_conf_t *t, c
                       const char *store_id, const char *trigger_id)
 {
     ff_decision_t d = {
-        .decision_id = ff_arena_printf(e->arena, "%s:%d:%lld:%s:decision", ev->topic,
-                                       (int)ev->partition, (long long)ev->offset, rule),
+        .decision_id = ff_event_rule_id(e->arena, ev, rule, ":decision"),
         .processor = t->processor,
         .rule = rule,
         .outcome = outcome,

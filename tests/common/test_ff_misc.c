@@ -724,3 +724,22 @@ Test(ff_watchdog, a_loop_that_turns_is_not_reported)
     cr_assert_null(strstr(log, "loop.stalled"), "%s", log);
     free(log);
 }
+
+/* Trigger and decision ids name the source record, for any partition and
+ * offset (the longest numbers included) and any rule. */
+Test(ff_outputs, trigger_and_decision_ids_name_topic_partition_offset_and_rule)
+{
+    ff_event_t ev = {0};
+    ev.topic = "geofence.events";
+    ev.partition = 3;
+    ev.offset = 0;
+    cr_assert_str_eq(ff_trigger_id(&arena, &ev, "NEARBY"), "geofence.events:3:0:NEARBY");
+    ev.partition = INT32_MAX;
+    ev.offset = INT64_MAX;
+    cr_assert_str_eq(ff_event_rule_id(&arena, &ev, "STORE-ASSIST", ":decision"),
+                     "geofence.events:2147483647:9223372036854775807:STORE-ASSIST:decision");
+    ev.partition = INT32_MIN;
+    ev.offset = INT64_MIN;
+    cr_assert_str_eq(ff_event_rule_id(&arena, &ev, "", ""),
+                     "geofence.events:-2147483648:-9223372036854775808:");
+}
