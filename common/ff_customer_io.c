@@ -76,6 +76,31 @@ void ff_customer_fields_add(ff_arena_t *arena, const char **fields, size_t *n, c
     fields[(*n)++] = f;
 }
 
+void ff_customer_intent_days(ff_ent_t *e, int64_t state_now, int64_t intent_window_ms,
+                             int64_t *day_from, int64_t *day_to)
+{
+    int64_t ndays = (intent_window_ms + FF_DAY_MS - 1) / FF_DAY_MS;
+    /* Buckets a decision can still count, and the day after (events up
+     * to a day ahead of the clock are accepted). */
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    *day_to = ff_day_of_ms(state_now) + 1;
+    *day_from = ff_day_of_ms(state_now - intent_window_ms) - ndays + 1;
+    /* Of those, only the ones this batch's events count: a count at ts
+     * spans the window's days up to day(ts) (ff_intent_days). Live
+     * traffic reads a week of buckets instead of two. (Safe because
+     * what is written depends on no bucket outside that range: a
+     * counter is added to, and a decision counts only its window.) */
+    FF_ENT_FOREACH(e, ev) {
+        lo = ev->ts < lo ? ev->ts : lo;
+        hi = ev->ts > hi ? ev->ts : hi;
+    }
+    if (lo <= hi) {
+        int64_t from = ff_day_of_ms(lo) - (ndays > 0 ? ndays : 1) + 1, to = ff_day_of_ms(hi);
+        *day_from = from > *day_from ? from : *day_from;
+        *day_to = to < *day_to ? to : *day_to;
+    }
+}
+
 void ff_customer_read(ff_ent_t *e, ff_customer_read_t *rd, unsigned parts, int64_t state_now,
                       int64_t intent_window_ms)
 {
@@ -108,26 +133,7 @@ void ff_customer_read_fields(ff_ent_t *e, ff_customer_read_t *rd, unsigned parts
     if (rd->visit_fields && !rd->nvisit_fields)
         parts &= ~(unsigned)FF_CUST_VISITS;
     if (parts & FF_CUST_INTENT) {
-        int64_t ndays = (intent_window_ms + FF_DAY_MS - 1) / FF_DAY_MS;
-        /* Buckets a decision can still count, and the day after (events up
-         * to a day ahead of the clock are accepted). */
-        int64_t lo = INT64_MAX, hi = INT64_MIN;
-        rd->day_to = ff_day_of_ms(state_now) + 1;
-        rd->day_from = ff_day_of_ms(state_now - intent_window_ms) - ndays + 1;
-        /* Of those, only the ones this batch's events count: a count at ts
-         * spans the window's days up to day(ts) (ff_intent_days). Live
-         * traffic reads a week of buckets instead of two. (Safe because
-         * what is written depends on no bucket outside that range: a
-         * counter is added to, and a decision counts only its window.) */
-        FF_ENT_FOREACH(e, ev) {
-            lo = ev->ts < lo ? ev->ts : lo;
-            hi = ev->ts > hi ? ev->ts : hi;
-        }
-        if (lo <= hi) {
-            int64_t from = ff_day_of_ms(lo) - (ndays > 0 ? ndays : 1) + 1, to = ff_day_of_ms(hi);
-            rd->day_from = from > rd->day_from ? from : rd->day_from;
-            rd->day_to = to < rd->day_to ? to : rd->day_to;
-        }
+        ff_customer_intent_days(e, state_now, intent_window_ms, &rd->day_from, &rd->day_to);
         /* Every day's bucket, consecutive commands from intent_cmd. The
          * days ask for one list of fields: formatted once, then copied. */
         hmget_list_t list = {0};

@@ -60,8 +60,13 @@ typedef struct ff_customer_ttl_s {
     int64_t intent_bucket_max; /* intent.bucket.max (0: none) */
 } ff_customer_ttl_t;
 
+/* The intent buckets a read of e's batch at state_now takes: days
+ * [*day_from, *day_to], those that can still hold counts, of them only the
+ * ones the batch's events count. */
+void ff_customer_intent_days(ff_ent_t *e, int64_t state_now, int64_t intent_window_ms,
+                             int64_t *day_from, int64_t *day_to);
 /* Appends the reads of `parts` to the next round. Intent buckets are read
- * for the days that can still hold counts at state_now. */
+ * for ff_customer_intent_days. */
 void ff_customer_read(ff_ent_t *e, ff_customer_read_t *rd, unsigned parts, int64_t state_now,
                       int64_t intent_window_ms);
 /* The same, reading only the fields `only` names. */

@@ -57,7 +57,8 @@ struct ff_ent_private_s {
     src_t *srcs;
     size_t nsrcs;
     bool applied_known;
-    size_t applied_cmd;   /* index of the HMGET of applied offsets, or SIZE_MAX */
+    size_t applied_cmd;   /* index of the HMGET (HGETALL) of applied offsets, or SIZE_MAX */
+    const char *applied_token; /* ff_ent_applied_token */
     size_t outcomes_cmd;  /* index of the HMGET of stored outputs, or SIZE_MAX */
     bool decided;
     wkey_t *keys; /* write keys: [0] applied, [1] outcomes, then data keys */
@@ -187,6 +188,19 @@ ff_rpipe_t *ff_ent_pipe(ff_ent_t *e)
 redisReply *ff_ent_reply(ff_ent_t *e, size_t index)
 {
     return ff_rpipe_reply(&e->engine->pipes[e->engine->cur], index);
+}
+
+const char *ff_ent_applied_token(const ff_ent_t *e)
+{
+    return e->priv->applied_token;
+}
+
+void ff_ent_count_cached(ff_ent_t *e, bool hit)
+{
+    if (hit)
+        e->engine->stats.cache_hits++;
+    else
+        e->engine->stats.cache_misses++;
 }
 
 ff_rpipe_t *ff_ent_side_pipe(ff_ent_t *e)
@@ -596,6 +610,7 @@ static void ent_reset(ff_engine_t *engine, ff_ent_t *e)
     p->status = ENT_DECIDING;
     p->applied_known = false;
     p->applied_cmd = SIZE_MAX;
+    p->applied_token = NULL;
     p->outcomes_cmd = SIZE_MAX;
     p->decided = false;
     p->keys = NULL;
@@ -786,11 +801,81 @@ static void read_applied(ff_engine_t *engine, ff_ent_t *e)
     }
     ff_rpipe_t *pipe = ff_ent_pipe(e);
     ff_rpipe_begin(pipe);
-    ff_rpipe_arg_str(pipe, "HMGET");
-    ff_rpipe_arg_str(pipe, ff_ent_key(e, "applied"));
-    for (size_t s = 0; s < p->nsrcs; s++)
-        ff_rpipe_arg(pipe, p->srcs[s].field, p->srcs[s].field_len);
+    if (engine->opts.applied_token) {
+        /* Every source's, the other processors' too (take_token). */
+        ff_rpipe_arg_str(pipe, "HGETALL");
+        ff_rpipe_arg_str(pipe, ff_ent_key(e, "applied"));
+    } else {
+        ff_rpipe_arg_str(pipe, "HMGET");
+        ff_rpipe_arg_str(pipe, ff_ent_key(e, "applied"));
+        for (size_t s = 0; s < p->nsrcs; s++)
+            ff_rpipe_arg(pipe, p->srcs[s].field, p->srcs[s].field_len);
+    }
     p->applied_cmd = ff_rpipe_end(pipe);
+}
+
+/* Whether an applied field ("<topic>:<partition>") is of one of topics. */
+static bool field_of(const char *field, size_t len, const char *const *topics)
+{
+    size_t at = len;
+    while (at > 0 && field[at - 1] != ':')
+        at--;
+    for (size_t t = 0; at > 0 && topics && topics[t]; t++)
+        if (strlen(topics[t]) == at - 1 && !memcmp(field, topics[t], at - 1))
+            return true;
+    return false;
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+    const redisReply *const *x = a, *const *y = b;
+    return strcmp(x[0]->str, y[0]->str);
+}
+
+/* From an HGETALL of applied: each source's offset, and the token of the
+ * other processors' (fields of opts.own_topics left out), sorted by field:
+ * "<field>=<offset>\n"..., "" when there are none. */
+static int take_token(ff_engine_t *engine, ff_ent_t *e, const redisReply *reply)
+{
+    struct ff_ent_private_s *p = e->priv;
+    size_t n = reply->elements / 2, nothers = 0, len = 0;
+    const redisReply **others = ff_arena_alloc(e->arena, (n ? n : 1) * 2 * sizeof(*others));
+    char *w;
+    for (size_t s = 0; s < p->nsrcs; s++)
+        p->srcs[s].expected = -1;
+    for (size_t i = 0; i < n; i++) {
+        const redisReply *f = reply->element[2 * i], *v = reply->element[2 * i + 1];
+        bool own = false;
+        int64_t off;
+        if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+            return -1;
+        for (size_t s = 0; s < p->nsrcs; s++) {
+            if (p->srcs[s].field_len == f->len && !memcmp(p->srcs[s].field, f->str, f->len)) {
+                if (ff_parse_i64(v->str, &off) == 0)
+                    p->srcs[s].expected = off;
+                own = true;
+            }
+        }
+        if (own || field_of(f->str, f->len, engine->opts.own_topics))
+            continue;
+        others[2 * nothers] = f;
+        others[2 * nothers + 1] = v;
+        len += f->len + v->len + 2;
+        nothers++;
+    }
+    qsort(others, nothers, 2 * sizeof(*others), cmp_pair);
+    w = ff_arena_alloc(e->arena, len + 1);
+    p->applied_token = w;
+    for (size_t i = 0; i < nothers; i++) {
+        memcpy(w, others[2 * i]->str, others[2 * i]->len);
+        w += others[2 * i]->len;
+        *w++ = '=';
+        memcpy(w, others[2 * i + 1]->str, others[2 * i + 1]->len);
+        w += others[2 * i + 1]->len;
+        *w++ = '\n';
+    }
+    *w = '\0';
+    return 0;
 }
 
 static int take_applied(ff_engine_t *engine, ff_ent_t *e, char *errstr, size_t errstr_size)
@@ -798,6 +883,16 @@ static int take_applied(ff_engine_t *engine, ff_ent_t *e, char *errstr, size_t e
     struct ff_ent_private_s *p = e->priv;
     redisReply *reply = ff_ent_reply(e, p->applied_cmd);
     p->applied_cmd = SIZE_MAX;
+    if (engine->opts.applied_token) {
+        if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements % 2 ||
+            take_token(engine, e, reply) == -1) {
+            snprintf(errstr, errstr_size, "unexpected reply reading applied offsets of %s",
+                     e->tag);
+            return -1;
+        }
+        mark_replays(engine, e);
+        return 0;
+    }
     if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != p->nsrcs) {
         snprintf(errstr, errstr_size, "unexpected reply reading applied offsets of %s", e->tag);
         return -1;

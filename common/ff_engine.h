@@ -95,6 +95,11 @@ typedef struct ff_engine_opts_s {
     bool cache_applied;          /* the processor is the only writer of its entities */
     size_t cache_max;            /* entries of the applied cache */
     int64_t outcome_ttl_ms;      /* how long stored outputs outlive their write */
+    /* Read every source's applied offset, the other processors' too, for
+     * ff_ent_applied_token; own_topics (NULL-terminated) are the
+     * processor's inputs, left out of the token. */
+    bool applied_token;
+    const char *const *own_topics;
     ff_route_t route;
 } ff_engine_opts_t;
 
@@ -104,6 +109,8 @@ typedef struct ff_engine_stats_s {
     uint64_t entities;
     uint64_t conflicts;     /* guard failures that made an entity decide again */
     uint64_t replayed;      /* records found already applied */
+    uint64_t cache_hits;    /* reads a processor answered from memory (ff_ent_count_cached) */
+    uint64_t cache_misses;  /* reads it had to make */
 } ff_engine_stats_t;
 
 typedef struct ff_engine_s ff_engine_t;
@@ -183,6 +190,15 @@ void ff_ent_guard(ff_ent_t *e, const char *key, const char *field, const char *e
 /* Idempotent commands on other slots, sent with the write (PFADD to a
  * demand index): they may run again if the entity is retried. */
 ff_rpipe_t *ff_ent_side_pipe(ff_ent_t *e);
+
+/* With opts.applied_token, from round 0 on: the other processors' applied
+ * offsets of e as read this batch, "<topic>:<partition>=<offset>\n"...
+ * sorted ("" when none). Each of their writes of e moves one, in the same
+ * script as the write, so while it reads the same, nothing they write has
+ * changed. NULL without opts.applied_token. */
+const char *ff_ent_applied_token(const ff_ent_t *e);
+/* Counts a read the processor answered from memory (hit) or made. */
+void ff_ent_count_cached(ff_ent_t *e, bool hit);
 
 /* Encodes rec as a record of type `type` to topic with key, appending it to
  * ev's outputs, as the route says: unchanged, to the shadow topic, or (with

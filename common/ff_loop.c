@@ -95,7 +95,7 @@ struct ff_loop_s {
     ff_status_t *status;
     ff_readiness_t outage; /* what the pause is waiting for */
     ff_series_t *m_batch, *m_latency, *m_commits, *m_aborts, *m_restarts;
-    ff_series_t *m_conflicts, *m_replayed, *m_rounds;
+    ff_series_t *m_conflicts, *m_replayed, *m_rounds, *m_cache_hits, *m_cache_misses;
     ff_series_t *m_phase[PHASE__COUNT];
     int64_t phase_us[PHASE__COUNT]; /* the last batch's, for the debug log */
     int64_t last_progress;
@@ -243,6 +243,19 @@ void ff_loop_set_observability(ff_loop_t *loop, ff_metrics_t *metrics, ff_status
         "records found already applied: their stored outputs were produced again", "");
     loop->m_rounds = ff_metrics_counter(metrics, "footfall_state_roundtrips_total",
                                         "Redis round trips made by the state engine", "");
+    if (loop->def->applied_token) {
+        /* Only the processors with such a cache (footfall-geofence's intent). */
+        loop->m_cache_hits = ff_metrics_counter(
+            metrics, "footfall_state_cache_reads_total",
+            "reads of state kept in memory while unchanged: answered from memory (hit) or made "
+            "(miss)",
+            "result=\"hit\"");
+        loop->m_cache_misses = ff_metrics_counter(
+            metrics, "footfall_state_cache_reads_total",
+            "reads of state kept in memory while unchanged: answered from memory (hit) or made "
+            "(miss)",
+            "result=\"miss\"");
+    }
     for (int i = 0; i < PHASE__COUNT; i++) {
         char labels[64];
         snprintf(labels, sizeof labels, "phase=\"%s\"", phase_names[i]);
@@ -361,6 +374,8 @@ static void observe_batch(ff_loop_t *loop)
     ff_series_set(loop->m_conflicts, (double)es->conflicts);
     ff_series_set(loop->m_replayed, (double)es->replayed);
     ff_series_set(loop->m_rounds, (double)es->rounds);
+    ff_series_set(loop->m_cache_hits, (double)es->cache_hits);
+    ff_series_set(loop->m_cache_misses, (double)es->cache_misses);
 }
 
 /* librdkafka's statistics (every 5 s, from the consumer's poll): consumer

@@ -139,12 +139,18 @@ int ff_proc_run(const ff_processor_t *def, const ff_conf_t *conf, const ff_run_o
         status = 2;
         goto out;
     }
+    /* The processor's input topics, left out of its applied token. */
+    const char *own_topics[8] = {0};
+    for (size_t i = 0; i < def->ninputs && i + 1 < FF_ARRAY_LEN(own_topics); i++)
+        own_topics[i] = ff_conf_str(conf, def->inputs[i].topic_setting);
     ff_engine_opts_t eopts = {
         .prefix = ff_conf_str(conf, "state.prefix"),
         .state_size = def->state_size,
         .cache_applied = def->owns_state && ff_conf_int(conf, "state.cache.size") > 0,
         .cache_max = (size_t)ff_conf_int(conf, "state.cache.size"),
         .outcome_ttl_ms = 7 * 86400000LL,
+        .applied_token = def->applied_token,
+        .own_topics = own_topics,
         .route = {
             .decisions_topic = ff_conf_str(conf, "topic.decisions"),
             .processor = name,

@@ -53,6 +53,7 @@ typedef struct ff_processor_s {
     const ff_engine_ops_t *ops;
     size_t state_size;   /* per-entity state handed to the ops */
     bool owns_state;     /* the only writer of its entities: cache applied offsets */
+    bool applied_token;  /* reads ff_ent_applied_token (ff_engine_opts_t) */
     /* Makes the processor's context from the settings; NULL with errstr (a
      * bad setting: the message names the key). */
     void *(*create)(const ff_conf_t *conf, char *errstr, size_t errstr_size);

@@ -105,6 +105,9 @@ const ff_setting_t ff_settings[] = {
     {"intent.bucket.max", FF_CONF_INT, "2000", 0, 1000000, FF_P_CUSTOMER, NULL,
      "most fields in a customer's intent bucket for a day: once full, SKUs not in it are not "
      "counted that day (categories always are); 0: no limit"},
+    {"intent.cache.mb", FF_CONF_INT, "64", 0, 65536, FF_P_GEOFENCE, NULL,
+     "megabytes of customers' intent kept in memory between visits, while footfall-web has "
+     "written nothing new (0: read it every time)"},
     {"purchase.window", FF_CONF_DURATION, "30d", 0, 365 * DAY, FF_P_CUSTOMER, NULL,
      "a SKU bought this recently is never offered"},
     {"visit.window", FF_CONF_DURATION, "90d", 0, 365 * DAY, FF_P_CUSTOMER, NULL,

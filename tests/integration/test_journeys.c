@@ -472,6 +472,79 @@ Test(journeys, a_cart_follows_adds_removes_and_purchases_across_batches)
     cr_assert_str_eq(ff_env_hget(&env, key, "n:S2"), "1");
 }
 
+/* The value of a series in a processor's /metrics, once it reads want
+ * (metrics follow the batch's commit): the last value read otherwise. */
+static double metric_when(const char *base, const char *series, double want)
+{
+    char url[128], *body = NULL;
+    double v = -1;
+    snprintf(url, sizeof url, "%s/metrics", base);
+    for (int i = 0; i < 100 && v != want; i++) {
+        if (i)
+            ff_sleep_ms(50);
+        cr_assert_eq(ff_http_get(url, &body), 200, "GET /metrics");
+        const char *at = strstr(body, series);
+        v = at ? strtod(at + strlen(series), NULL) : -1;
+        free(body);
+    }
+    return v;
+}
+
+/* footfall-geofence keeps a week of intent it read and uses it again while
+ * footfall-web has written nothing since: the customer's applied offsets of
+ * other processors read the same. Browsing since makes it read again. */
+Test(journeys, a_visit_ranks_what_was_browsed_since_the_last_one)
+{
+    const char *c = customer("regular", false);
+    char port_env[64], base[64];
+    int port = ff_free_port();
+    json_t **v;
+    size_t cnt;
+    snprintf(port_env, sizeof port_env, "FOOTFALL_HTTP_PORT=%d", port);
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
+    const char *const geo_env[] = {NOW_ENV, "FOOTFALL_BATCH_TIMEOUT=50ms", port_env, NULL};
+    ff_env_start(&env, 1, NULL);
+    ff_env_proc(&env, "web", proc_env);
+    ff_env_proc(&env, "pos", proc_env);
+    ff_env_proc(&env, "geofence", geo_env);
+
+    buy(c, "S1", "K9", "watches", 60000, NULL, NOW - 2 * DAY); /* a high spender */
+    web(c, FF_WEB_PRODUCT_VIEW, "K3", "games", NOW - DAY);
+    ff_env_flush(&env);
+    caught_up("footfall-web", "web.events", NULL);
+    caught_up("footfall-pos", "pos.events", NULL);
+    enter(c, "S1", NOW - 3 * MIN); /* 0: read */
+    ff_env_flush(&env);
+    caught_up("footfall-geofence", "geofence.events", NULL);
+    enter(c, "S2", NOW - 2 * MIN); /* 1: nothing written since: from memory */
+    ff_env_flush(&env);
+    caught_up("footfall-geofence", "geofence.events", NULL);
+    cr_assert_eq(metric_when(base, "footfall_state_cache_reads_total{result=\"hit\"} ", 1), 1);
+    for (int i = 0; i < 3; i++)
+        web(c, FF_WEB_PRODUCT_VIEW, "K4", "toys", NOW - 90000 + i);
+    ff_env_flush(&env);
+    caught_up("footfall-web", "web.events", NULL);
+    enter(c, "S3", NOW - MIN); /* 2: browsed since: read again */
+    ff_env_flush(&env);
+    caught_up("footfall-geofence", "geofence.events", NULL);
+    cr_assert_eq(metric_when(base, "footfall_state_cache_reads_total{result=\"miss\"} ", 2), 2);
+    cr_assert_eq(metric_when(base, "footfall_state_cache_reads_total{result=\"hit\"} ", 1), 1);
+
+    cnt = read_json("triggers.store-assist", &v);
+    cr_assert_eq(cnt, 3, "a heads-up at each store (got %zu)", cnt);
+    for (size_t i = 0; i < 2; i++) {
+        json_t *top = json_object_get(v[i], "top_interests");
+        cr_assert_eq(json_array_size(top), 2, "heads-up %zu: K3 and its category", i);
+        cr_assert_str_eq(s(json_array_get(top, 0), "sku"), "K3", "heads-up %zu", i);
+        cr_assert_str_eq(s(json_array_get(top, 1), "category"), "games", "heads-up %zu", i);
+    }
+    json_t *top = json_object_get(v[2], "top_interests");
+    cr_assert_str_eq(s(v[2], "store_id"), "S3");
+    cr_assert_geq(json_array_size(top), 2);
+    cr_assert_str_eq(s(json_array_get(top, 0), "sku"), "K4", "the views since rank first");
+    free_json(v, cnt);
+}
+
 /* A customer's intent bucket for a day holds at most intent.bucket.max
  * fields: once full, SKUs not in it are not counted that day, those in it
  * and every category still are. (Geofence reads a week of buckets whole for
