@@ -8,18 +8,34 @@
 #include "ff_util.h"
 
 #define NO_STRING SIZE_MAX
+/* Customers whose week was read once lately, by a hash of their id: a
+ * week is kept only when read a second time. */
+#define SEEN_SLOTS 65536
 
-/* One customer's intent, in one allocation: the entry, its counters, its
- * SKU categories, then the strings they point to (the token and the id
- * first). */
+/* A counter as kept: a third of an ff_count_t, so that the cache holds
+ * three times the weeks (a regular's is thousands of counters). */
+typedef struct kept_count_s {
+    int64_t n;
+    uint32_t key; /* where its key is in the pool */
+    uint16_t day; /* after the entry's first */
+    char kind;
+    uint8_t category; /* 0: none, else 1 + its index in the entry's categories */
+} kept_count_t;
+
+#define MAX_CATEGORIES 255
+
+/* One customer's intent, in one allocation: the entry, its counters, the
+ * places of its categories, its SKU categories (as read, k: fields), then
+ * the strings they point to (the token and the id first). */
 typedef struct entry_s {
     struct entry_s *prev, *next; /* most recently used first */
     const char *id;
     const char *token;
     int64_t from, to, filled;
     size_t bytes;
-    size_t ncounts, nskucats;
-    ff_count_t *counts;
+    size_t ncounts, ncategories, nskucats;
+    kept_count_t *counts;
+    uint32_t *categories;
     ff_skucat_t *skucats;
     char *pool;
     size_t pool_len;
@@ -30,9 +46,10 @@ struct ff_intent_cache_s {
     ff_map_t map; /* customer id -> entry_t */
     entry_t *head, *tail;
     uint64_t hits, misses;
+    uint64_t *seen; /* SEEN_SLOTS hashes of ids read once (0: none) */
     /* For put: the strings, and where each counter's and category's are. */
     ff_buf_t pool;
-    size_t *at;
+    uint64_t *at; /* a counter's: its key's place, and 1 + its category's index << 32 */
     size_t capat;
 };
 
@@ -40,6 +57,7 @@ ff_intent_cache_t *ff_intent_cache_new(size_t max_bytes)
 {
     ff_intent_cache_t *ic = ff_calloc(1, sizeof(*ic));
     ic->max_bytes = max_bytes;
+    ic->seen = ff_calloc(SEEN_SLOTS, sizeof(*ic->seen));
     ff_map_init(&ic->map);
     ff_buf_init(&ic->pool);
     return ic;
@@ -92,6 +110,7 @@ void ff_intent_cache_free(ff_intent_cache_t *ic)
     ff_map_term(&ic->map);
     ff_buf_term(&ic->pool);
     free(ic->at);
+    free(ic->seen);
     free(ic);
 }
 
@@ -115,22 +134,18 @@ static size_t pool_add(ff_intent_cache_t *ic, const char *s, const char **last, 
     return *last_at;
 }
 
-/* A customer's categories are few: each kept once. */
-static size_t pool_category(ff_intent_cache_t *ic, const char *s, const char **seen,
-                            size_t *seen_at, size_t *nseen, size_t max)
+/* Whether id's week was read before (lately: its slot may have gone to
+ * another customer since); else remembers that it was, once. */
+static bool read_before(ff_intent_cache_t *ic, const char *id)
 {
-    if (!s)
-        return NO_STRING;
-    for (size_t i = 0; i < *nseen; i++)
-        if (seen[i] == s || !strcmp(seen[i], s))
-            return seen_at[i];
-    size_t at = ic->pool.len;
-    ff_buf_append(&ic->pool, s, strlen(s) + 1);
-    if (*nseen < max) {
-        seen[*nseen] = s;
-        seen_at[(*nseen)++] = at;
-    }
-    return at;
+    uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    h |= 1; /* never 0, the empty slot */
+    if (ic->seen[h % SEEN_SLOTS] == h)
+        return true;
+    ic->seen[h % SEEN_SLOTS] = h;
+    return false;
 }
 
 static const char *pool_ptr(char *pool, size_t at)
@@ -142,15 +157,18 @@ void ff_intent_cache_put(ff_intent_cache_t *ic, const ff_customer_t *c, const ch
                          int64_t from, int64_t to, int64_t now)
 {
     entry_t *en, *old;
-    size_t need = 2 * (c->ncounts + c->nskucats), token_at, id_at, id_len = strlen(c->id);
-    const char *last = NULL, *cats[16];
-    size_t last_at = 0, cats_at[16], ncats = 0, bytes, counts_bytes, skucats_bytes;
+    size_t need = c->ncounts + 2 * c->nskucats, token_at, id_at, id_len = strlen(c->id);
+    const char *last = NULL, *cats[MAX_CATEGORIES];
+    size_t last_at = 0, cats_at[MAX_CATEGORIES], ncats = 0, bytes;
+    size_t counts_bytes, cats_bytes, skucats_bytes;
 
-    if (!token || !c->counts_sorted)
+    if (!token || !c->counts_sorted || to - from > UINT16_MAX)
         return;
     if ((old = ff_map_get(&ic->map, c->id, id_len)))
         drop(ic, old);
-    if (ic->max_bytes == 0)
+    /* Most customers visit once in a while: their weeks would only push
+     * out those of the regulars, who come back batch after batch. */
+    if (ic->max_bytes == 0 || (!old && !read_before(ic, c->id)))
         return;
     if (need > ic->capat) {
         ic->capat = need;
@@ -161,19 +179,41 @@ void ff_intent_cache_put(ff_intent_cache_t *ic, const ff_customer_t *c, const ch
     ff_buf_append(&ic->pool, token, strlen(token) + 1);
     id_at = ic->pool.len;
     ff_buf_append(&ic->pool, c->id, id_len + 1);
+    /* Counters: where their keys are; their categories: an index. */
     for (size_t i = 0; i < c->ncounts; i++) {
-        ic->at[2 * i] = pool_add(ic, c->counts[i].key, &last, &last_at);
-        ic->at[2 * i + 1] = pool_category(ic, c->counts[i].category, cats, cats_at, &ncats, 16);
+        const ff_count_t *k = &c->counts[i];
+        size_t cat = 0;
+        if (k->day < from || k->day > to)
+            return; /* not of the days read: not a read's */
+        ic->at[i] = pool_add(ic, k->key, &last, &last_at);
+        if (k->category) {
+            while (cat < ncats && cats[cat] != k->category && strcmp(cats[cat], k->category))
+                cat++;
+            if (cat == ncats) {
+                if (ncats == MAX_CATEGORIES)
+                    return; /* a week of that many categories is read every time */
+                cats[ncats] = k->category;
+                cats_at[ncats++] = ic->pool.len;
+                ff_buf_append(&ic->pool, k->category, strlen(k->category) + 1);
+            }
+            ic->at[i] |= (uint64_t)(cat + 1) << 32;
+        }
     }
     last = NULL;
     for (size_t i = 0; i < c->nskucats; i++) {
-        size_t *at = &ic->at[2 * (c->ncounts + i)];
+        uint64_t *at = &ic->at[c->ncounts + 2 * i];
+        const char *lastcat = NULL;
+        size_t lastcat_at = 0;
         at[0] = pool_add(ic, c->skucats[i].sku, &last, &last_at);
-        at[1] = pool_category(ic, c->skucats[i].category, cats, cats_at, &ncats, 16);
+        at[1] = pool_add(ic, c->skucats[i].category, &lastcat, &lastcat_at);
     }
-    counts_bytes = c->ncounts * sizeof(ff_count_t);
+    if (ic->pool.len > UINT32_MAX)
+        return;
+    counts_bytes = c->ncounts * sizeof(kept_count_t);
+    cats_bytes = ncats * sizeof(uint32_t);
+    cats_bytes += (8 - cats_bytes % 8) % 8;
     skucats_bytes = c->nskucats * sizeof(ff_skucat_t);
-    bytes = sizeof(*en) + counts_bytes + skucats_bytes + ic->pool.len;
+    bytes = sizeof(*en) + counts_bytes + cats_bytes + skucats_bytes + ic->pool.len;
     if (bytes > ic->max_bytes)
         return; /* larger than the whole cache: read every time */
     while (ic->tail && ic->bytes + bytes > ic->max_bytes)
@@ -181,24 +221,33 @@ void ff_intent_cache_put(ff_intent_cache_t *ic, const ff_customer_t *c, const ch
 
     en = ff_malloc(bytes);
     memset(en, 0, sizeof(*en));
-    en->counts = (ff_count_t *)(en + 1);
-    en->skucats = (ff_skucat_t *)((char *)en->counts + counts_bytes);
+    en->counts = (kept_count_t *)(en + 1);
+    en->categories = (uint32_t *)((char *)en->counts + counts_bytes);
+    en->skucats = (ff_skucat_t *)((char *)en->categories + cats_bytes);
     en->pool = (char *)en->skucats + skucats_bytes;
     en->pool_len = ic->pool.len;
     memcpy(en->pool, ic->pool.data, ic->pool.len);
     en->token = en->pool + token_at;
     en->ncounts = c->ncounts;
+    en->ncategories = ncats;
     en->nskucats = c->nskucats;
+    for (size_t i = 0; i < ncats; i++)
+        en->categories[i] = (uint32_t)cats_at[i];
     for (size_t i = 0; i < c->ncounts; i++) {
-        en->counts[i] = c->counts[i];
-        en->counts[i].key = pool_ptr(en->pool, ic->at[2 * i]);
-        en->counts[i].category = pool_ptr(en->pool, ic->at[2 * i + 1]);
+        const ff_count_t *k = &c->counts[i];
+        en->counts[i] = (kept_count_t){
+            .n = k->n,
+            .key = (uint32_t)(ic->at[i] & 0xffffffffu),
+            .day = (uint16_t)(k->day - from),
+            .kind = k->kind,
+            .category = (uint8_t)(ic->at[i] >> 32),
+        };
     }
     for (size_t i = 0; i < c->nskucats; i++) {
-        const size_t *at = &ic->at[2 * (c->ncounts + i)];
+        const uint64_t *at = &ic->at[c->ncounts + 2 * i];
         en->skucats[i] = c->skucats[i];
-        en->skucats[i].sku = pool_ptr(en->pool, at[0]);
-        en->skucats[i].category = pool_ptr(en->pool, at[1]);
+        en->skucats[i].sku = pool_ptr(en->pool, (size_t)at[0]);
+        en->skucats[i].category = pool_ptr(en->pool, (size_t)at[1]);
     }
     en->from = from;
     en->to = to;
@@ -220,31 +269,41 @@ bool ff_intent_cache_get(ff_intent_cache_t *ic, ff_customer_t *c, const char *to
                          int64_t from, int64_t to, int64_t now)
 {
     entry_t *en = token ? ff_map_get(&ic->map, c->id, strlen(c->id)) : NULL;
-    size_t counts_bytes, skucats_bytes;
-    char *block, *pool;
+    uint32_t last_key = UINT32_MAX;
+    uint64_t last8 = 0;
+    char *pool;
 
     if (!en || en->from != from || en->to != to || strcmp(en->token, token) ||
         now < en->filled || now - en->filled > FF_INTENT_CACHE_AGE_MS) {
         ic->misses++;
         return false;
     }
-    counts_bytes = en->ncounts * sizeof(ff_count_t);
-    skucats_bytes = en->nskucats * sizeof(ff_skucat_t);
-    block = ff_arena_alloc(c->arena, counts_bytes + skucats_bytes + en->pool_len + 1);
-    memcpy(block, en->counts, counts_bytes + skucats_bytes + en->pool_len);
-    pool = block + counts_bytes + skucats_bytes;
-    c->counts = (ff_count_t *)block;
+    pool = ff_arena_alloc(c->arena, en->pool_len + 1);
+    memcpy(pool, en->pool, en->pool_len);
+    c->counts = ff_arena_alloc(c->arena, (en->ncounts ? en->ncounts : 1) * sizeof(ff_count_t));
     c->ncounts = c->capcounts = en->ncounts;
     for (size_t i = 0; i < en->ncounts; i++) {
-        c->counts[i].key = rebase(en, pool, c->counts[i].key);
-        c->counts[i].category = rebase(en, pool, c->counts[i].category);
+        const kept_count_t *k = &en->counts[i];
+        if (k->key != last_key) {
+            last_key = k->key;
+            last8 = ff_key8(pool + k->key);
+        }
+        c->counts[i] = (ff_count_t){
+            .day = en->from + k->day,
+            .kind = k->kind,
+            .key = pool + k->key,
+            .key8 = last8,
+            .n = k->n,
+            .category = k->category ? pool + en->categories[k->category - 1] : NULL,
+        };
     }
     c->counts_sorted = true;
-    c->skucats = (ff_skucat_t *)(block + counts_bytes);
+    c->skucats = ff_arena_alloc(c->arena, (en->nskucats ? en->nskucats : 1) * sizeof(ff_skucat_t));
     c->nskucats = c->capskucats = en->nskucats;
     for (size_t i = 0; i < en->nskucats; i++) {
-        c->skucats[i].sku = rebase(en, pool, c->skucats[i].sku);
-        c->skucats[i].category = rebase(en, pool, c->skucats[i].category);
+        c->skucats[i] = en->skucats[i];
+        c->skucats[i].sku = rebase(en, pool, en->skucats[i].sku);
+        c->skucats[i].category = rebase(en, pool, en->skucats[i].category);
     }
     unlink_entry(ic, en);
     push_front(ic, en);

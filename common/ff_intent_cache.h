@@ -11,7 +11,10 @@
  * An entry answers only a read of the same days with the same token, and
  * for at most FF_INTENT_CACHE_AGE_MS: buckets also leave by their TTL, at
  * day boundaries, and an entry must not outlive one. Memory is bounded by
- * bytes; the least recently used entries go first. */
+ * bytes; the least recently used entries go first. A week is kept the
+ * second time it is read (lately): most customers' weeks are read once,
+ * and would only push out the regulars'. A kept counter takes 16 bytes,
+ * a third of an ff_count_t. */
 #ifndef FF_INTENT_CACHE_H
 #define FF_INTENT_CACHE_H
 
@@ -42,7 +45,8 @@ void ff_intent_cache_clear(ff_intent_cache_t *ic);
 bool ff_intent_cache_get(ff_intent_cache_t *ic, ff_customer_t *c, const char *token,
                          int64_t from, int64_t to, int64_t now);
 /* Keeps c's intent (settled, as just read for days [from, to]) under token,
- * replacing c->id's entry. token NULL: nothing kept. */
+ * replacing c->id's entry, if c->id had one or was put before (lately).
+ * token NULL: nothing kept. */
 void ff_intent_cache_put(ff_intent_cache_t *ic, const ff_customer_t *c, const char *token,
                          int64_t from, int64_t to, int64_t now);
 

@@ -490,9 +490,10 @@ static double metric_when(const char *base, const char *series, double want)
     return v;
 }
 
-/* footfall-geofence keeps a week of intent it read and uses it again while
- * footfall-web has written nothing since: the customer's applied offsets of
- * other processors read the same. Browsing since makes it read again. */
+/* footfall-geofence keeps a week of intent it read twice and uses it again
+ * while footfall-web has written nothing since: the customer's applied
+ * offsets of other processors read the same. Browsing since makes it read
+ * again. */
 Test(journeys, a_visit_ranks_what_was_browsed_since_the_last_one)
 {
     const char *c = customer("regular", false);
@@ -513,10 +514,13 @@ Test(journeys, a_visit_ranks_what_was_browsed_since_the_last_one)
     ff_env_flush(&env);
     caught_up("footfall-web", "web.events", NULL);
     caught_up("footfall-pos", "pos.events", NULL);
-    enter(c, "S1", NOW - 3 * MIN); /* 0: read */
+    enter(c, "S1", NOW - 4 * MIN); /* 0: read */
     ff_env_flush(&env);
     caught_up("footfall-geofence", "geofence.events", NULL);
-    enter(c, "S2", NOW - 2 * MIN); /* 1: nothing written since: from memory */
+    enter(c, "S2", NOW - 3 * MIN); /* 1: read again, and kept */
+    ff_env_flush(&env);
+    caught_up("footfall-geofence", "geofence.events", NULL);
+    enter(c, "S4", NOW - 2 * MIN); /* 2: nothing written since: from memory */
     ff_env_flush(&env);
     caught_up("footfall-geofence", "geofence.events", NULL);
     cr_assert_eq(metric_when(base, "footfall_state_cache_reads_total{result=\"hit\"} ", 1), 1);
@@ -524,22 +528,22 @@ Test(journeys, a_visit_ranks_what_was_browsed_since_the_last_one)
         web(c, FF_WEB_PRODUCT_VIEW, "K4", "toys", NOW - 90000 + i);
     ff_env_flush(&env);
     caught_up("footfall-web", "web.events", NULL);
-    enter(c, "S3", NOW - MIN); /* 2: browsed since: read again */
+    enter(c, "S3", NOW - MIN); /* 3: browsed since: read again */
     ff_env_flush(&env);
     caught_up("footfall-geofence", "geofence.events", NULL);
-    cr_assert_eq(metric_when(base, "footfall_state_cache_reads_total{result=\"miss\"} ", 2), 2);
+    cr_assert_eq(metric_when(base, "footfall_state_cache_reads_total{result=\"miss\"} ", 3), 3);
     cr_assert_eq(metric_when(base, "footfall_state_cache_reads_total{result=\"hit\"} ", 1), 1);
 
     cnt = read_json("triggers.store-assist", &v);
-    cr_assert_eq(cnt, 3, "a heads-up at each store (got %zu)", cnt);
-    for (size_t i = 0; i < 2; i++) {
+    cr_assert_eq(cnt, 4, "a heads-up at each store (got %zu)", cnt);
+    for (size_t i = 0; i < 3; i++) {
         json_t *top = json_object_get(v[i], "top_interests");
         cr_assert_eq(json_array_size(top), 2, "heads-up %zu: K3 and its category", i);
         cr_assert_str_eq(s(json_array_get(top, 0), "sku"), "K3", "heads-up %zu", i);
         cr_assert_str_eq(s(json_array_get(top, 1), "category"), "games", "heads-up %zu", i);
     }
-    json_t *top = json_object_get(v[2], "top_interests");
-    cr_assert_str_eq(s(v[2], "store_id"), "S3");
+    json_t *top = json_object_get(v[3], "top_interests");
+    cr_assert_str_eq(s(v[3], "store_id"), "S3");
     cr_assert_geq(json_array_size(top), 2);
     cr_assert_str_eq(s(json_array_get(top, 0), "sku"), "K4", "the views since rank first");
     free_json(v, cnt);
