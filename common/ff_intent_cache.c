@@ -33,7 +33,7 @@ typedef struct entry_s {
     const char *token;
     int64_t from, to, filled;
     size_t bytes;
-    size_t ncounts, ncategories, nskucats;
+    size_t ncounts, nskucats;
     kept_count_t *counts;
     uint32_t *categories;
     ff_skucat_t *skucats;
@@ -138,10 +138,7 @@ static size_t pool_add(ff_intent_cache_t *ic, const char *s, const char **last, 
  * another customer since); else remembers that it was, once. */
 static bool read_before(ff_intent_cache_t *ic, const char *id)
 {
-    uint64_t h = 14695981039346656037ULL; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)id; *p; p++)
-        h = (h ^ *p) * 1099511628211ULL;
-    h |= 1; /* never 0, the empty slot */
+    uint64_t h = ff_hash64_str(id, 0) | 1; /* never 0, the empty slot */
     if (ic->seen[h % SEEN_SLOTS] == h)
         return true;
     ic->seen[h % SEEN_SLOTS] = h;
@@ -202,10 +199,10 @@ void ff_intent_cache_put(ff_intent_cache_t *ic, const ff_customer_t *c, const ch
     last = NULL;
     for (size_t i = 0; i < c->nskucats; i++) {
         uint64_t *at = &ic->at[c->ncounts + 2 * i];
-        const char *lastcat = NULL;
-        size_t lastcat_at = 0;
+        const char *none = NULL;
+        size_t none_at = 0;
         at[0] = pool_add(ic, c->skucats[i].sku, &last, &last_at);
-        at[1] = pool_add(ic, c->skucats[i].category, &lastcat, &lastcat_at);
+        at[1] = pool_add(ic, c->skucats[i].category, &none, &none_at); /* a copy each */
     }
     if (ic->pool.len > UINT32_MAX)
         return;
@@ -229,7 +226,6 @@ void ff_intent_cache_put(ff_intent_cache_t *ic, const ff_customer_t *c, const ch
     memcpy(en->pool, ic->pool.data, ic->pool.len);
     en->token = en->pool + token_at;
     en->ncounts = c->ncounts;
-    en->ncategories = ncats;
     en->nskucats = c->nskucats;
     for (size_t i = 0; i < ncats; i++)
         en->categories[i] = (uint32_t)cats_at[i];
