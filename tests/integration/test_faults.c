@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -151,6 +152,7 @@ typedef struct run_s {
     int proc[NPROC];    /* index in the stack of each processor's current instance */
     int kills[NPROC];   /* SIGKILLs that hit a processor with work left */
     int misses[NPROC];  /* kills given up: the processor had caught up */
+    int burst_us[NPROC]; /* longest burst kill_mid_stream lets it run (0: 3000) */
     int geo[GEO_INSTANCES + 1]; /* RUN_INSTANCES: every footfall-geofence started */
     bool geo_alive[GEO_INSTANCES + 1];
     int ngeo;
@@ -186,69 +188,91 @@ static void wait_assigned(run_t *r, int p)
         ff_sleep_ms(50);
 }
 
-/* Waits until footfall-p has committed something since now and SIGKILLs
- * instance `index` if the group still has work left. Returns false when the
- * phase finished before a kill could land.
- *
- * The processor runs in bursts of 1 to 3 ms and is frozen (SIGSTOP) while
- * the lag is read between them: reading it takes as long as a few batches,
- * and on a fast machine a processor left running finished what was left in
- * that time, the kill missed, and a phase ran out of chunks before its
- * dozen kills. The kill lands within the burst that committed first, at a
- * random point of it. A lag the broker cannot tell (-1: the group is
- * rebalancing as the new instance joins) is read again; taken for "caught
- * up", it made most of the misses. */
-static bool kill_mid_stream(run_t *r, int p, int index, ff_rng_t *rng)
-{
-    pid_t pid = r->env.stack.procs[index].pid;
-    /* Only a hang detector: under ASan, with another suite on the other
-     * core, a restart (session timeout, rebalance, group join) has taken
-     * over two minutes. */
-    int64_t deadline = ff_mono_ms() + 600000, start, lag;
-    while ((start = ff_env_lag(&r->env, proc_groups[p], proc_topics[p])) < 0 &&
-           ff_mono_ms() < deadline)
-        ff_sleep_ms(10);
-    if (start <= 0)
-        return false;
-    /* The instance to kill, not just its group: of three footfall-geofence
-     * instances, the others can make the lag fall while this one has not
-     * been given a partition yet, and a kill then lands on an instance
-     * that never had any work. (The lag is read first: a fast processor
-     * would have done most of its chunk by the time it is assigned.) */
-    for (int i = 0; i < 600 && assigned_total(r, index) == 0; i++)
-        ff_sleep_ms(50);
-    for (;;) {
-        kill(pid, SIGSTOP);
-        lag = ff_env_lag(&r->env, proc_groups[p], proc_topics[p]);
-        if ((lag >= 0 && lag < start) || ff_mono_ms() >= deadline)
-            break;
-        kill(pid, SIGCONT);
-        ff_sleep_ms(1 + (int64_t)ff_rng_below(rng, 3));
-    }
-    if (lag <= 0 || lag >= start)
-        kill(pid, SIGCONT); /* not killed: running again */
-    cr_assert(lag >= 0 && lag < start,
-              "footfall-%s makes progress after a restart (lag %lld, was %lld)", proc_names[p],
-              (long long)lag, (long long)start);
-    if (lag <= 0) {
-        r->misses[p]++;
-        return false;
-    }
-    r->kills[p]++;
-    ff_env_proc_stop(&r->env, index, SIGKILL);
-    return true;
-}
-
 /* Produces records [from, to) of a phase (to capped at its end); returns
  * where it stopped. */
 static size_t produce_phase(run_t *r, const phase_t *ph, size_t from, size_t to)
 {
     to = to < ph->n ? to : ph->n;
     for (size_t i = from; i < to; i++)
-        ff_env_produce_raw(&r->env, ph->recs[i].topic, -1, ph->recs[i].key,
-                           ph->recs[i].value.data, ph->recs[i].value.len);
+        ff_env_produce_raw(&r->env, ph->recs[i].topic, -1, ph->recs[i].key, ph->recs[i].value.data,
+                           ph->recs[i].value.len);
     ff_env_flush(&r->env);
     return to;
+}
+
+/* Sleeps between a third of max_us and max_us. */
+static void burst_sleep(int max_us, ff_rng_t *rng)
+{
+    long us = max_us / 3 + (long)ff_rng_below(rng, (uint64_t)(max_us - max_us / 3));
+    struct timespec ts = {us / 1000000, us % 1000000 * 1000};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* Gives instance `index` of footfall-p the next chunk of its phase
+ * ([*at, *at + chunk)) and SIGKILLs it once it has committed some of it
+ * and before it has committed all. Returns false when it had no work left
+ * to be killed in (the phase has run out, or it did the whole chunk in one
+ * burst).
+ *
+ * The chunk goes in only once the instance has been given its partitions,
+ * and while it is frozen (SIGSTOP): it cannot have done the chunk before
+ * the first reading of the lag. (Produced earlier, a fast footfall-shelf
+ * did it while the test waited for the assignment or the lag, the kill
+ * missed, and a phase ran out of chunks before its dozen kills; frozen
+ * before it was assigned, a restarted shelf did not get through its group
+ * join in ten minutes.) Then it runs in bursts of 1 to 3 ms (at first) and is
+ * frozen while the lag is read between them: the kill lands within the burst
+ * that committed first, at a random point of it. A processor that did a
+ * whole chunk in one burst gets bursts half as long from then on. A lag the
+ * broker cannot tell (-1: the group is rebalancing) is read again. Of three
+ * footfall-geofence instances, this one is killed once the group's lag
+ * falls, which the others may have made fall. */
+static bool kill_mid_stream(run_t *r, int p, int index, ff_rng_t *rng, const phase_t *ph,
+                            size_t *at, size_t chunk)
+{
+    pid_t pid = r->env.stack.procs[index].pid;
+    /* Only a hang detector: under ASan, with another suite on the other
+     * core, a restart (session timeout, rebalance, group join) has taken
+     * over two minutes. */
+    int64_t deadline = ff_mono_ms() + 600000, start = -1, lag = -1;
+    if (*at >= ph->n)
+        return false;
+    while (assigned_total(r, index) == 0 && ff_mono_ms() < deadline)
+        ff_sleep_ms(20);
+    if (assigned_total(r, index) == 0)
+        ff_env_print_group_logs(&r->env, proc_groups[p]);
+    cr_assert_gt(assigned_total(r, index), 0, "footfall-%s is given its partitions", proc_names[p]);
+    kill(pid, SIGSTOP);
+    *at = produce_phase(r, ph, *at, *at + chunk);
+    for (;;) {
+        if (start < 0)
+            start = ff_env_lag(&r->env, proc_groups[p], proc_topics[p]);
+        else if ((lag = ff_env_lag(&r->env, proc_groups[p], proc_topics[p])) >= 0 && lag < start)
+            break;
+        if (ff_mono_ms() >= deadline)
+            break;
+        kill(pid, SIGCONT);
+        burst_sleep(r->burst_us[p] ? r->burst_us[p] : 3000, rng);
+        kill(pid, SIGSTOP);
+    }
+    if (lag <= 0 || lag >= start) {
+        kill(pid, SIGCONT); /* not killed: running again */
+        if (lag < 0 || lag >= start)
+            ff_env_print_group_logs(&r->env, proc_groups[p]);
+    }
+    cr_assert(lag >= 0 && lag < start, "footfall-%s makes progress (lag %lld, was %lld)",
+              proc_names[p], (long long)lag, (long long)start);
+    if (lag == 0) {
+        r->misses[p]++;
+        r->burst_us[p] = (r->burst_us[p] ? r->burst_us[p] : 3000) / 2;
+        if (r->burst_us[p] < 100)
+            r->burst_us[p] = 100;
+        return false;
+    }
+    r->kills[p]++;
+    ff_env_proc_stop(&r->env, index, SIGKILL);
+    return true;
 }
 
 /* Starts footfall-<name> with proc_env and one or two more settings (NULL:
@@ -435,23 +459,16 @@ static void run(run_t *r, run_kind_t kind, int kills_per_phase, int partitions)
             phase_t *ph = &phases[w][p];
             if (kind == RUN_KILLS) {
                 /* Half the kills in the history phase, the rest in the live
-                 * one. The phase goes in in chunks, the next one while the
-                 * processor is down, so that every restart has work to be
-                 * killed in however fast the processor is. */
+                 * one. The phase goes in in chunks, one to each instance, so
+                 * that every instance has work to be killed in however fast
+                 * the processor is; two chunks are to spare. */
                 int target = w == 0 ? kills_per_phase / 2 : kills_per_phase - r->kills[p];
-                size_t chunk = ph->n / (size_t)(target > 0 ? target + 1 : 1) + 1;
-                size_t at = produce_phase(r, ph, 0, chunk);
-                for (int k = 0; k < target;) {
-                    if (kill_mid_stream(r, p, r->proc[p], &rng)) {
+                size_t chunk = ph->n / (size_t)(target > 0 ? target + 2 : 1) + 1, at = 0;
+                for (int k = 0; k < target && at < ph->n;)
+                    if (kill_mid_stream(r, p, r->proc[p], &rng, ph, &at, chunk)) {
                         k++;
-                        at = produce_phase(r, ph, at, at + chunk);
                         r->proc[p] = proc_plus(r, proc_names[p], KILL_RUN_BATCH, NULL);
-                    } else if (at < ph->n) {
-                        at = produce_phase(r, ph, at, at + chunk);
-                    } else {
-                        break;
                     }
-                }
                 produce_phase(r, ph, at, ph->n);
             } else if (kind == RUN_INSTANCES && w == 0 && p == P_GEO) {
                 /* One of the three dies mid-stream; another joins. The
@@ -460,12 +477,10 @@ static void run(run_t *r, run_kind_t kind, int kills_per_phase, int partitions)
                  * next one only when the kill missed (the three had
                  * caught up), so that there is work to be killed in
                  * however fast they are. */
-                size_t chunk = ph->n / 4 + 1, at = produce_phase(r, ph, 0, chunk);
-                while (!kill_mid_stream(r, P_GEO, r->geo[0], &rng)) {
+                size_t chunk = ph->n / 4 + 1, at = 0;
+                while (!kill_mid_stream(r, P_GEO, r->geo[0], &rng, ph, &at, chunk))
                     cr_assert_lt(at, ph->n,
                                  "a footfall-geofence instance is killed with work left");
-                    at = produce_phase(r, ph, at, at + chunk);
-                }
                 r->geo_alive[0] = false;
                 add_geofence(r);
                 produce_phase(r, ph, at, ph->n);

@@ -280,8 +280,7 @@ static void print_tail(const char *title, const char *path, int lines)
     free(text);
 }
 
-/* The logs of group's processors (footfall-<name>) and of the broker. */
-static void print_group_logs(ff_env_t *env, const char *group)
+void ff_env_print_group_logs(ff_env_t *env, const char *group)
 {
     const char *name = strncmp(group, "footfall-", 9) ? group : group + 9;
     char path[512];
@@ -305,7 +304,7 @@ void ff_env_wait_caught_up(ff_env_t *env, const char *group, const char *const *
     }
     rd_kafka_destroy(rk);
     if (lag != 0)
-        print_group_logs(env, group);
+        ff_env_print_group_logs(env, group);
     cr_assert_eq(lag, 0, "group %s caught up within %d ms (lag %lld)", group, timeout_ms,
                  (long long)lag);
 }

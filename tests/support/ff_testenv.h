@@ -76,6 +76,9 @@ int64_t ff_env_lag(ff_env_t *env, const char *group, const char *const *topics);
  * terminated): the processor is caught up and its outputs are final. */
 void ff_env_wait_caught_up(ff_env_t *env, const char *group, const char *const *topics,
                            int timeout_ms);
+/* Prints the last lines of the logs of group's processors (footfall-NAME)
+ * and of the broker to stderr: the post-mortem of a failure in a CI log. */
+void ff_env_print_group_logs(ff_env_t *env, const char *group);
 
 /* Reads topic from the beginning to its current end, every partition,
  * ordered by (partition, offset). Returns the count; *out is an array
