@@ -47,9 +47,9 @@
  * latency run: see start_proc. */
 #define BENCH_FETCH_WAIT_MS "2"
 
-/* The do-nothing consumer reads the same records at about 0.3 or about 2
- * million records/s from one read to the next on the embedded broker (cause
- * not found): the ceiling is the best of this many reads. */
+/* The ceiling is the best of this many reads of the do-nothing consumer
+ * (until its prefetch limit was lifted, see ceiling(), they gave about 0.3
+ * or about 2.5 million records/s from one read to the next). */
 #define CEILING_READS 3
 
 typedef struct bproc_s {
@@ -380,8 +380,16 @@ static double ceiling(const ff_conf_t *conf, int p, int partitions, int64_t prel
                             "isolation.level", "read_committed", NULL};
     /* The processors' settings on the embedded stack (tools/stack.c): with
      * the default 500 ms a fetch of partitions read to the end stalls on
-     * the mock, in a read that takes a fraction of a second. */
-    const char *defaults[] = {"fetch.wait.max.ms", "10", NULL};
+     * the mock, in a read that takes a fraction of a second. No prefetch
+     * limit either: once the consumer's queue holds queued.min.messages
+     * (100000), librdkafka stops fetching, and checks again only when its
+     * broker thread next wakes up. A reader that drains 100000 records in
+     * 40 ms waited up to a second there, with every other partition read
+     * to its end: the "0.3 or 2 million records/s" reads (a stall of 0.84
+     * to 0.92 s on one partition in librdkafka's fetch debug log, on every
+     * slow read). The queue holds at most the records read (--records). */
+    const char *defaults[] = {"fetch.wait.max.ms", "10", "queued.min.messages", "10000000",
+                              "queued.max.messages.kbytes", "2097151", NULL};
     rd_kafka_conf_t *kconf = ff_kafka_conf(conf, defaults, forced, errstr, sizeof errstr);
     rd_kafka_t *rk;
     rd_kafka_topic_partition_list_t *parts;
