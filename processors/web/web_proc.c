@@ -1,10 +1,10 @@
 /* web_proc: footfall-web: clickstream into rolling intent, carts and online demand; INVITE offers.
  *
  * Per batch and customer: one round reads the customer (the intent counts and
- * cart SKUs its events need, consent, offers); events update intent in order,
- * and when one pushes a category over its threshold, a second round reads
- * the customer's visits (for the preferred store: most customers never cross
- * one, and a regular's visits hold hundreds of fields) and a third the
+ * cart SKUs its events need); events update intent in order, and when one
+ * pushes a category over its threshold, a second round reads the customer's
+ * visits (for the preferred store), consent and offers (most customers never
+ * cross one, and a regular's visits hold hundreds of fields) and a third the
  * preferred store's stock of the category; the INVITE decisions are made in
  * order and everything is written by one guarded script. */
 #include <stdio.h>
@@ -55,25 +55,27 @@ static void web_read(void *proc, ff_ent_t *e)
     const char **fields, **skus;
     ff_customer_fields_t only = {0};
     /* Of the intent buckets, only what the decisions count: the categories
-     * of these events (INVITE); of the cart, these events' SKUs. A
-     * customer may have browsed thousands of SKUs; reading them all for
-     * every batch would cost more than the batch. */
+     * these events view (INVITE counts them before and after each view);
+     * of the cart, the SKUs these events add or remove (the write is
+     * guarded by the quantity read). A customer may have browsed thousands
+     * of SKUs; reading them all for every batch would cost more than the
+     * batch. Product views need no cart, and searches nothing of either. */
     FF_ENT_FOREACH(e, ev)
         nev++;
     fields = ff_arena_alloc(e->arena, nev * sizeof(*fields) + 1);
     skus = ff_arena_alloc(e->arena, nev * sizeof(*skus) + 1);
     FF_ENT_FOREACH(e, ev) {
         const ff_web_event_t *w = ev->rec;
-        if (w->category)
+        web_effect_t fx = web_effect(w);
+        if (fx.category_view)
             ff_customer_fields_add(e->arena, fields, &only.nintent, 'c', w->category);
-        if (w->sku)
+        if (fx.cart_delta)
             ff_customer_fields_add(e->arena, skus, &only.ncart, 0, w->sku);
     }
     only.intent = fields;
     only.cart = skus;
-    ff_customer_read_fields(e, &we->rd,
-                            FF_CUST_INTENT | FF_CUST_CART | FF_CUST_CONSENT | FF_CUST_OFFERS,
-                            ff_clock_state_ms(), web->rules.intent.window_ms, &only);
+    ff_customer_read_fields(e, &we->rd, FF_CUST_INTENT | FF_CUST_CART, ff_clock_state_ms(),
+                            web->rules.intent.window_ms, &only);
 }
 
 /* Round 0: every fresh event updates intent, cart and demand, in order. */
@@ -204,7 +206,9 @@ static ff_ent_step_t web_decide(void *proc, ff_ent_t *e, int round)
         apply_events(web, e, we);
         if (!we->crossings)
             return FF_ENT_DONE;
-        ff_customer_read(e, &we->visits_rd, FF_CUST_VISITS, 0, 0);
+        /* Only a crossing needs what an offer does. */
+        ff_customer_read(e, &we->visits_rd, FF_CUST_VISITS | FF_CUST_CONSENT | FF_CUST_OFFERS, 0,
+                         0);
         return FF_ENT_MORE;
     }
     if (round == 1 && preferred_stores(web, e, we))

@@ -230,6 +230,10 @@ static void journeys(int masters)
     web(c10, FF_WEB_PAGE_VIEW, NULL, "shoes", NOW - 2 * MIN);
     web(c10, FF_WEB_PAGE_VIEW, NULL, "shoes", NOW - MIN); /* crosses 3 */
     int64_t invite_offset = web_offset - 1;
+    /* Two more crossings, each with a preferred store (S1): footfall-web
+     * reads consent and offers only for a crossing, and these need them. */
+    web(c4, FF_WEB_PAGE_VIEW, NULL, "shoes", NOW - MIN); /* NO_CONSENT */
+    web(c1, FF_WEB_PAGE_VIEW, NULL, "shoes", NOW - MIN); /* FREQUENCY_CAP: S1 offered it today */
     char code[16];
     ff_offer_code("geofence.events:0:8:NEARBY", "footfall", code, sizeof code);
     buy(c8, "S1", "K1", "shoes", 5000, code, NOW - 30000);  /* pos 1: converts */
@@ -289,7 +293,7 @@ static void journeys(int masters)
 
     /* Every decision, and nothing else. */
     cnt = read_json("footfall.decisions", &v);
-    cr_assert_eq(cnt, 11, "11 decisions (got %zu)", cnt);
+    cr_assert_eq(cnt, 13, "13 decisions (got %zu)", cnt);
     expect_decision(v[0], "NEARBY", "FIRED", "ELIGIBLE", c1, "S1", "geofence.events", 0,
                     "geofence.events:0:0:NEARBY");
     expect_decision(v[1], "NEARBY", "SUPPRESSED", "NO_STOCK", c2, "S1", "geofence.events", 1,
@@ -312,6 +316,12 @@ static void journeys(int masters)
                     "geofence.events:0:9:STORE_ASSIST");
     expect_decision(v[10], "INVITE", "FIRED", "ELIGIBLE", c10, "S1", "web.events",
                     invite_offset, invite_id);
+    expect_decision(v[11], "INVITE", "SUPPRESSED", "NO_CONSENT", c4, "S1", "web.events",
+                    invite_offset + 1, NULL);
+    expect_decision(v[12], "INVITE", "SUPPRESSED", "FREQUENCY_CAP", c1, "S1", "web.events",
+                    invite_offset + 2, NULL);
+    cr_assert(strstr(s(v[12], "detail"), "geofence.events:0:0:NEARBY"),
+              "the cap names the offer read: %s", s(v[12], "detail"));
     cr_assert(strstr(s(v[5], "detail"), "00:59 store-local"), "quiet hours say the local time: %s",
               s(v[5], "detail"));
     free_json(v, cnt);
