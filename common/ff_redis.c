@@ -768,7 +768,7 @@ static int redirect_target(ff_redis_t *r, const char *msg, int *slot)
 static int reply_is(const redisReply *reply, const char *code)
 {
     size_t n;
-    if (!reply || reply->type != REDIS_REPLY_ERROR) /* every reply is asked: keep it cheap */
+    if (!reply || reply->type != REDIS_REPLY_ERROR)
         return 0;
     n = strlen(code);
     return !strncmp(reply->str, code, n) && (reply->str[n] == ' ' || reply->str[n] == '\0');
@@ -1068,6 +1068,8 @@ static int exec_on(ff_redis_t *r, ff_rpipe_t *p, int fixed, char *errstr, size_t
             if (r->state[c] == CMD_DONE)
                 continue;
             r->state[c] = CMD_DONE;
+            if (!reply || reply->type != REDIS_REPLY_ERROR)
+                continue; /* nearly every reply: nothing to send again */
             if (reply_is(reply, "NOSCRIPT")) {
                 /* Redis lost its script cache (a restart, SCRIPT FLUSH, a
                  * failover): load them again, re-send the command. */

@@ -34,7 +34,7 @@ const ff_setting_t ff_settings[] = {
      "how long a Schema Registry request may take"},
 
     /* ---- the consume loop ----------------------------------------------- */
-    {"batch.size", FF_CONF_INT, "5000", 1, 100000, FF_P_PROCS, NULL,
+    {"batch.size", FF_CONF_INT, "10000", 1, 100000, FF_P_PROCS, NULL,
      "most records handled in one batch (one Redis round trip, one transaction)"},
     /* footfall-geofence reads a customer's week of intent once per batch:
      * batches half as frequent keep it efficient at half its capacity. */

@@ -130,7 +130,7 @@ Test(ff_config, defaults_come_from_the_table)
     cr_assert_str_eq(ff_conf_str(conf, "redis.url"), "redis://localhost:6379/0");
     cr_assert_str_eq(ff_conf_source(conf, "redis.url"), "default");
     cr_assert_str_eq(ff_conf_str(conf, "kafka.bootstrap.servers"), "localhost:9092");
-    cr_assert_eq(ff_conf_int(conf, "batch.size"), 5000);
+    cr_assert_eq(ff_conf_int(conf, "batch.size"), 10000);
     cr_assert_eq(ff_conf_int(conf, "http.port"), 0);
     cr_assert_eq(ff_conf_int(conf, "redis.timeout"), 5000, "5s in ms");
     cr_assert_eq(ff_conf_int(conf, "batch.timeout"), 10);
@@ -476,7 +476,7 @@ Test(ff_config, help_returns_1_before_anything_is_applied)
 {
     cr_assert_eq(parse_args(NULL, "--batch.size=abc", "--help", NULL), 1);
     cr_assert_eq(parse_args(NULL, "-h", "--config", "/nonexistent", NULL), 1);
-    cr_assert_eq(ff_conf_int(conf, "batch.size"), 5000, "nothing was applied");
+    cr_assert_eq(ff_conf_int(conf, "batch.size"), 10000, "nothing was applied");
 }
 
 Test(ff_config, help_after_double_dash_is_an_argument)
