@@ -292,7 +292,7 @@ static const ff_av_type_t *reader_value_type(const ff_av_type_t *r)
     for (size_t i = 0; i < r->n; i++)
         if (r->branches[i]->kind != FF_AV_NULL)
             return r->branches[i];
-    return r->branches[0];
+    return r->n ? r->branches[0] : r; /* an empty union: no value at all */
 }
 
 static const char *unqualified(const char *name)
@@ -527,8 +527,10 @@ static ff_av_plan_t *plan_value(plan_ctx_t *ctx, const ff_av_type_t *w, const ff
             return NULL;
         }
         p = plan_alloc(P_ARRAY, w, ft);
+        /* The writer's items as they are: a union of records would put a
+         * branch index before each, which a record plan does not read. */
         if (ft == FF_F_ARRAY_REC)
-            p->items = plan_record(ctx, reader_value_type(w->items), rv->items, sub);
+            p->items = plan_record(ctx, w->items, rv->items, sub);
         else
             p->items = plan_value(ctx, w->items, rv->items, FF_F_STR, NULL);
         if (!p->items) {

@@ -241,6 +241,39 @@ Test(ff_avro, reader_field_without_default_missing_from_writer_is_a_mismatch)
     ff_buf_term(&b);
 }
 
+/* A writer whose array items are not a record (an empty union, found by
+ * fuzz_decode, or a union with a record in it) is a mismatch, not a crash
+ * nor a record read without its branch index. */
+Test(ff_avro, array_items_that_are_not_a_record_are_a_mismatch)
+{
+    const char *items[] = {
+        "[]",
+        "[\"null\",{\"type\":\"record\",\"name\":\"Interest\",\"fields\":["
+        "{\"name\":\"category\",\"type\":\"string\"}]}]",
+    };
+    for (int i = 0; i < 2; i++) {
+        char json[512], err[256];
+        ff_buf_t b;
+        ff_dec_err_t derr;
+        ff_store_assist_t out;
+        snprintf(json, sizeof json,
+                 "{\"type\":\"record\",\"name\":\"StoreAssist\",\"namespace\":"
+                 "\"io.footfall\",\"fields\":[{\"name\":\"top_interests\",\"type\":"
+                 "{\"type\":\"array\",\"items\":{\"type\":%s}}}]}",
+                 items[i]);
+        cr_assert_eq(ff_codec_register(codec, 310 + i, json, err, sizeof err), 0, "%s", err);
+        ff_buf_init(&b);
+        frame(&b, 310 + i);
+        put_str(&b, ""); /* bytes enough for the plan to be asked for */
+        cr_assert_eq(ff_codec_decode(codec, FF_REC_STORE_ASSIST, b.data, b.len, &arena, &out,
+                                     &derr, NULL),
+                     -1);
+        cr_assert_eq(derr.status, FF_DEC_SCHEMA_MISMATCH, "items %s: %s", items[i], derr.msg);
+        cr_assert(strstr(derr.msg, "expects record"), "message says why: %s", derr.msg);
+        ff_buf_term(&b);
+    }
+}
+
 /* ---- malformed input --------------------------------------------------- */
 
 Test(ff_avro, framing_errors_are_classified)
