@@ -41,9 +41,7 @@ const ff_setting_t ff_settings[] = {
      * transactions: at 10000 its RSS grew by a quarter for no gain. */
     {"batch.size", FF_CONF_INT, "10000|geofence=5000", 1, 100000, FF_P_PROCS, NULL,
      "most records handled in one batch (one Redis round trip, one transaction)"},
-    /* footfall-geofence reads a customer's week of intent once per batch:
-     * batches half as frequent keep it efficient at half its capacity. */
-    {"batch.timeout", FF_CONF_DURATION, "10ms|geofence=20ms", 1, 10000, FF_P_PROCS, NULL,
+    {"batch.timeout", FF_CONF_DURATION, "10ms", 1, 10000, FF_P_PROCS, NULL,
      "longest a batch waits to fill up, counted from when the previous one stopped"},
     {"backoff.initial", FF_CONF_DURATION, "100ms", 1, 60000, FF_P_PROCS, NULL,
      "first retry delay after Redis or Kafka fails"},

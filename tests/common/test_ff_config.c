@@ -151,9 +151,9 @@ Test(ff_config, group_id_default_names_the_processor)
 Test(ff_config, a_default_may_differ_by_processor)
 {
     ff_conf_t *geo = ff_conf_new("geofence"), *web = ff_conf_new("web");
-    cr_assert_eq(ff_conf_int(geo, "batch.timeout"), 20, "geofence's own default");
-    cr_assert_str_eq(ff_conf_source(geo, "batch.timeout"), "default");
-    cr_assert_eq(ff_conf_int(web, "batch.timeout"), 10, "everyone else's");
+    cr_assert_eq(ff_conf_int(geo, "batch.size"), 5000, "geofence's own default");
+    cr_assert_str_eq(ff_conf_source(geo, "batch.size"), "default");
+    cr_assert_eq(ff_conf_int(web, "batch.size"), 10000, "everyone else's");
     ff_conf_destroy(geo);
     ff_conf_destroy(web);
 }
@@ -553,8 +553,9 @@ Test(ff_config, help_lists_this_binarys_settings_with_env_and_default)
 Test(ff_config, help_for_any_processor_shows_every_processors_default)
 {
     char *text = help_text(FF_P_ALL, "<processor>");
-    cr_assert_not_null(strstr(text, "env FOOTFALL_BATCH_TIMEOUT, default '10ms (geofence: 20ms)'\n"),
+    cr_assert_not_null(strstr(text, "env FOOTFALL_BATCH_SIZE, default '10000 (geofence: 5000)'\n"),
                        "%s", text);
+    cr_assert_not_null(strstr(text, "env FOOTFALL_BATCH_TIMEOUT, default '10ms'\n"), "%s", text);
     cr_assert_not_null(strstr(text, "default 'footfall-<processor>'\n"), "%s", text);
     free(text);
 }

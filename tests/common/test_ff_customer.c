@@ -283,6 +283,37 @@ Test(ff_candidates, counters_settled_after_a_read_score_as_before_and_after_a_ne
     cr_assert_eq(out[0].views, 9);
 }
 
+Test(ff_candidates, a_decision_after_a_count_sees_it_and_one_before_sees_the_same_as_before)
+{
+    /* The sums are kept between decisions: a count must undo them. */
+    views("K1", "2026-11-22T10:00:00Z", 3);
+    views("K2", "2026-11-21T10:00:00Z", 2);
+    category_views("shoes", "2026-11-22T10:00:00Z", 3);
+    cr_assert_eq(candidates(), 3);
+    cr_assert_str_eq(out[0].sku, "K1");
+    cr_assert_eq(out[0].views, 3);
+    cr_assert_eq(ff_intent_interests(&cust, &iconf, at(DECISION), out, MAX_OUT), 3);
+    cr_assert_str_eq(out[0].sku, "K1", "interests use the same sums");
+    /* More on an existing counter: K2's 2 views become 6. */
+    views("K2", "2026-11-21T10:00:00Z", 4);
+    cr_assert_eq(candidates(), 3);
+    cr_assert_str_eq(out[0].sku, "K2");
+    cr_assert_eq(out[0].views, 6);
+    cr_assert_eq(out[2].views, 3, "shoes");
+    /* An existing category counter, and a decision on another day (its own window). */
+    category_views("shoes", "2026-11-22T10:00:00Z", 2);
+    cr_assert_eq(candidates(), 3);
+    cr_assert_str_eq(out[2].category, "shoes");
+    cr_assert_eq(out[2].views, 5);
+    cr_assert_eq(ff_intent_candidates(&cust, &iconf, at("2026-11-28T12:00:00Z"), out, MAX_OUT,
+                                      &nskus),
+                 2, "on the 28th the 21st has left the window: K1 and shoes, not K2");
+    cr_assert_str_eq(out[0].sku, "K1");
+    cr_assert_str_eq(out[1].category, "shoes");
+    cr_assert_eq(candidates(), 3, "the 23rd's window as before");
+    cr_assert_str_eq(out[0].sku, "K2");
+}
+
 /* ---- thresholds --------------------------------------------------------------- */
 
 Test(ff_candidates, two_views_of_a_sku_is_intent)
