@@ -285,7 +285,7 @@ Test(ff_candidates, counters_settled_after_a_read_score_as_before_and_after_a_ne
 
 Test(ff_candidates, a_decision_after_a_count_sees_it_and_one_before_sees_the_same_as_before)
 {
-    /* The sums are kept between decisions: a count must undo them. */
+    /* A count made between two decisions shows in the second. */
     views("K1", "2026-11-22T10:00:00Z", 3);
     views("K2", "2026-11-21T10:00:00Z", 2);
     category_views("shoes", "2026-11-22T10:00:00Z", 3);
