@@ -47,9 +47,12 @@
  * latency run: see start_proc. */
 #define BENCH_FETCH_WAIT_MS "2"
 
-/* The ceiling is the best of this many reads of the do-nothing consumer
- * (until its prefetch limit was lifted, see ceiling(), they gave about 0.3
- * or about 2.5 million records/s from one read to the next). */
+/* The ceiling is the best of this many reads of the do-nothing consumer.
+ * Reads still differ: about 2.5 or about 1.2 million records/s, the slow
+ * ones, by perf, when the reading thread, freeing each message, and
+ * librdkafka's fetch thread, allocating them, contend for glibc's arena
+ * lock (bench/README.md: likely, not established). Until its prefetch limit was lifted (see ceiling())
+ * some gave 0.3 million. */
 #define CEILING_READS 3
 
 typedef struct bproc_s {
