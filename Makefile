@@ -65,7 +65,7 @@ LIBPROC   = $(BUILD)/lib/libffproc.a
 BINS      = $(BUILD)/bin/footfall $(addprefix $(BUILD)/bin/footfall-,$(PROCESSORS))
 TEST_BINS = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
-.PHONY: all deps build-all build-tests build-fuzz test asan demo bench bench-pinned fuzz fuzz-run style clean help
+.PHONY: all deps build-all build-tests build-fuzz test asan valgrind demo bench bench-pinned fuzz fuzz-run style clean help
 
 all: deps
 	$(Q)$(MAKE) --no-print-directory build-all
@@ -74,6 +74,7 @@ help:
 	@echo "make          build everything into $(BUILD)/"
 	@echo "make test     build and run every test suite (unit and integration)"
 	@echo "make asan     the same under AddressSanitizer and UBSan"
+	@echo "make valgrind the unit suites, and the processors in the integration suites, under valgrind"
 	@echo "make demo     run the whole pipeline on the embedded stack"
 	@echo "make bench    measure every processor (bench/README.md); BENCH_ARGS passes options"
 	@echo "make bench-pinned   the same with the processor alone on one CPU"
@@ -97,6 +98,13 @@ asan: deps
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	    FF_INTEGRATION_JOBS=1 sh tests/run.sh build/asan
+
+# Memcheck over the unit suites and over the processors the customer
+# journeys, shelf and bad-input suites start (tests/valgrind.sh).
+valgrind: deps
+	$(Q)sh deploy/install-deps.sh valgrind
+	$(Q)$(MAKE) --no-print-directory build-tests BUILD=build/valgrind OPT=-O1
+	$(Q)sh tests/valgrind.sh build/valgrind
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory build-all
@@ -131,7 +139,7 @@ style:
 	    $(TOOLS_SRC) tools/*.h $(TEST_SRC) tests/support/*.c tests/support/*.h
 
 clean:
-	rm -rf $(BUILD) build/asan build/fuzz
+	rm -rf $(BUILD) build/asan build/fuzz build/valgrind
 
 # ---- generated sources ----------------------------------------------------
 

@@ -3,7 +3,8 @@
 # Idempotent and quiet when everything is present. Run as root (or via sudo).
 #   deploy/install-deps.sh          build, tests, demo
 #   deploy/install-deps.sh fuzz     and clang for the libFuzzer targets (make fuzz)
-#   deploy/install-deps.sh ci       and what CI checks the deployment files with
+#   deploy/install-deps.sh valgrind and valgrind (make valgrind)
+#   deploy/install-deps.sh ci       and all of the above, and what CI checks the deployment files with
 set -eu
 
 # One package per line: what it is for is in the comment.
@@ -30,12 +31,14 @@ redis-tools
 # libcriterion-dev: unit and integration tests
 # redis-server, redis-tools: the state store the tests and the demo start
 FUZZ_PACKAGES="clang libclang-rt-14-dev"
+VALGRIND_PACKAGES="valgrind"
 CI_PACKAGES="yamllint docker-compose"
 case "${1:-}" in
     fuzz) PACKAGES="$PACKAGES $FUZZ_PACKAGES" ;;
-    ci) PACKAGES="$PACKAGES $FUZZ_PACKAGES $CI_PACKAGES" ;;
+    valgrind) PACKAGES="$PACKAGES $VALGRIND_PACKAGES" ;;
+    ci) PACKAGES="$PACKAGES $FUZZ_PACKAGES $VALGRIND_PACKAGES $CI_PACKAGES" ;;
     "") ;;
-    *) echo "usage: $0 [fuzz|ci]" >&2; exit 2 ;;
+    *) echo "usage: $0 [fuzz|valgrind|ci]" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -459,8 +459,48 @@ int ff_stack_start_broker(ff_stack_t *s, int partitions)
     return -1;
 }
 
+/* The command in FOOTFALL_PROC_WRAPPER (words separated by spaces, the
+ * first looked up in PATH), into argv ahead of the processor: `make
+ * valgrind` runs the processors under valgrind this way. The number of
+ * words put in argv (0: none set), or -1 if the first is not found. The
+ * words point into buf. */
+static int proc_wrapper(char *buf, size_t size, char *path, size_t path_size, const char **argv,
+                        int max)
+{
+    const char *w = getenv("FOOTFALL_PROC_WRAPPER");
+    char *save = NULL;
+    int n = 0;
+    if (!w || !*w)
+        return 0;
+    snprintf(buf, size, "%s", w);
+    for (char *word = strtok_r(buf, " ", &save); word && n < max;
+         word = strtok_r(NULL, " ", &save))
+        argv[n++] = word;
+    if (n == 0)
+        return 0;
+    if (!strchr(argv[0], '/')) {
+        const char *dirs = getenv("PATH");
+        bool found = false;
+        while (dirs && *dirs && !found) {
+            size_t len = strcspn(dirs, ":");
+            snprintf(path, path_size, "%.*s/%s", (int)len, dirs, argv[0]);
+            found = access(path, X_OK) == 0;
+            dirs += len + (dirs[len] == ':');
+        }
+        if (!found) {
+            fprintf(stderr, "FOOTFALL_PROC_WRAPPER: %s is not in PATH\n", argv[0]);
+            return -1;
+        }
+        argv[0] = path;
+    }
+    return n;
+}
+
 int ff_stack_start_proc(ff_stack_t *s, const char *name, const char *const env[])
 {
+    char wrapper[1024], wrapper_path[1024];
+    const char *argv[34];
+    int argc;
     char exe[600];
     const char *fullenv[40];
     int n = 0;
@@ -490,8 +530,15 @@ int ff_stack_start_proc(ff_stack_t *s, const char *name, const char *const env[]
     for (int i = 0; env && env[i] && n < 38; i++)
         fullenv[n++] = env[i];
     fullenv[n] = NULL;
-    const char *argv[] = {exe, NULL};
-    p->pid = ff_spawn_on(argv, fullenv, p->log, s->cpus_procs);
+    argc = proc_wrapper(wrapper, sizeof wrapper, wrapper_path, sizeof wrapper_path, argv,
+                        (int)FF_ARRAY_LEN(argv) - 2);
+    if (argc < 0) {
+        p->pid = -1;
+    } else {
+        argv[argc++] = exe;
+        argv[argc] = NULL;
+        p->pid = ff_spawn_on(argv, fullenv, p->log, s->cpus_procs);
+    }
     /* The child has its own copy of the environment strings. */
     free(bootstrap);
     free(redis);

@@ -84,7 +84,8 @@ int ff_stack_cluster_churn_stop(ff_stack_t *s, pid_t pid);
 /* footfall broker with `partitions` per topic; waits for its address. */
 int ff_stack_start_broker(ff_stack_t *s, int partitions);
 /* footfall-<name> with extra "K=V" environment entries; its log goes to
- * <dir>/<name>.<n>.log. Returns the index in s->procs, or -1. */
+ * <dir>/<name>.<n>.log. Under the command in FOOTFALL_PROC_WRAPPER, if
+ * set (make valgrind). Returns the index in s->procs, or -1. */
 int ff_stack_start_proc(ff_stack_t *s, const char *name, const char *const env[]);
 /* SIGTERM (or sig) and wait; returns the exit status. */
 int ff_stack_stop_proc(ff_stack_t *s, int index, int sig);
