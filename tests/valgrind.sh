@@ -32,12 +32,10 @@ done
 
 # One suite at a time: a processor under valgrind is 20 to 50 times slower,
 # and two suites' processors on two cores would starve each other.
-FOOTFALL_PROC_WRAPPER="$(echo $vg) --log-file=$logs/processor.%p.txt" \
-    FF_INTEGRATION_JOBS=1 sh tests/run.sh "$build" integration/test_journeys || failed="$failed test_journeys"
-FOOTFALL_PROC_WRAPPER="$(echo $vg) --log-file=$logs/processor.%p.txt" \
-    FF_INTEGRATION_JOBS=1 sh tests/run.sh "$build" integration/test_shelf || failed="$failed test_shelf"
-FOOTFALL_PROC_WRAPPER="$(echo $vg) --log-file=$logs/processor.%p.txt" \
-    FF_INTEGRATION_JOBS=1 sh tests/run.sh "$build" integration/test_bad_input || failed="$failed test_bad_input"
+for suite in test_journeys test_shelf test_bad_input; do
+    FOOTFALL_PROC_WRAPPER="$(echo $vg) --log-file=$logs/processor.%p.txt" \
+        FF_INTEGRATION_JOBS=1 sh tests/run.sh "$build" "integration/$suite" || failed="$failed $suite"
+done
 
 # A report with anything in it is an error (-q prints nothing else). The
 # reports are what count: Criterion passes a test whose worker found a leak

@@ -51,8 +51,8 @@
  * Reads still differ: about 2.5 or about 1.2 million records/s, the slow
  * ones, by perf, when the reading thread, freeing each message, and
  * librdkafka's fetch thread, allocating them, contend for glibc's arena
- * lock (bench/README.md: likely, not established). Until its prefetch limit was lifted (see ceiling())
- * some gave 0.3 million. */
+ * lock (bench/README.md: likely, not established). Until its prefetch
+ * limit was lifted (see ceiling()) some gave 0.3 million. */
 #define CEILING_READS 3
 
 typedef struct bproc_s {
