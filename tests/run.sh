@@ -53,6 +53,9 @@ if [ -n "$failed" ]; then
         echo "== failures in $t (whole output: $log)"
         # Criterion's failure lines, a sanitizer's report, a crash or timeout.
         grep -E '^\[(----|FAIL)\]|ERROR: (Address|Leak|Undefined)|runtime error|Crash|Timed out|Warning! The test' "$log" | tail -n 40
+        # The post-mortems a suite printed (the last lines of a processor's
+        # log, of the broker's): a CI log may keep nothing else of the run.
+        awk '/^---- .*, last [0-9]+ lines:$/ { p = 1 } p { print } /^$/ { p = 0 }' "$log" | tail -n 120
     done
     echo "FAILED:$failed"
     exit 1

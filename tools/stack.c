@@ -558,6 +558,25 @@ int ff_stack_stop_proc(ff_stack_t *s, int index, int sig)
     return rc;
 }
 
+bool ff_stack_proc_running(const ff_stack_t *s, int index)
+{
+    char path[64], stat[512];
+    const char *state;
+    FILE *fp;
+    size_t n;
+    if (index < 0 || index >= s->nprocs || s->procs[index].pid <= 0)
+        return false;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)s->procs[index].pid);
+    if (!(fp = fopen(path, "r")))
+        return false;
+    n = fread(stat, 1, sizeof stat - 1, fp);
+    fclose(fp);
+    stat[n] = '\0';
+    /* "pid (comm) S ...": the state follows the last ')'. */
+    state = strrchr(stat, ')');
+    return state && state[1] == ' ' && state[2] != 'Z' && state[2] != 'X';
+}
+
 static void remove_dir(const char *dir)
 {
     char cmd[600];

@@ -89,6 +89,10 @@ int ff_stack_start_broker(ff_stack_t *s, int partitions);
 int ff_stack_start_proc(ff_stack_t *s, const char *name, const char *const env[]);
 /* SIGTERM (or sig) and wait; returns the exit status. */
 int ff_stack_stop_proc(ff_stack_t *s, int index, int sig);
+/* Whether process `index` is still running (not exited, not stopped by
+ * ff_stack_stop_proc); it is not reaped, so ff_stack_stop_proc still
+ * returns how it ended. */
+bool ff_stack_proc_running(const ff_stack_t *s, int index);
 /* Stops everything (processors first) and removes the directory. */
 void ff_stack_stop(ff_stack_t *s);
 

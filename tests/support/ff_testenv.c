@@ -286,9 +286,25 @@ void ff_env_print_group_logs(ff_env_t *env, const char *group)
     char path[512];
     for (int i = 0; i < env->stack.nprocs; i++)
         if (!strcmp(env->stack.procs[i].name, name))
-            print_tail(env->stack.procs[i].name, env->stack.procs[i].log, 30);
+            print_tail(env->stack.procs[i].name, env->stack.procs[i].log, 60);
     snprintf(path, sizeof path, "%s/broker.log", env->stack.dir);
     print_tail("broker", path, 15);
+}
+
+/* Whether the stack started a processor of `group` (footfall-<name>) and
+ * none of them is running any more: then nothing will catch up. */
+static bool group_procs_gone(ff_env_t *env, const char *group)
+{
+    const char *name = strncmp(group, "footfall-", 9) ? group : group + 9;
+    bool started = false;
+    for (int i = 0; i < env->stack.nprocs; i++) {
+        if (strcmp(env->stack.procs[i].name, name))
+            continue;
+        if (ff_stack_proc_running(&env->stack, i))
+            return false;
+        started = started || env->stack.procs[i].pid > 0;
+    }
+    return started;
 }
 
 void ff_env_wait_caught_up(ff_env_t *env, const char *group, const char *const *topics,
@@ -296,15 +312,18 @@ void ff_env_wait_caught_up(ff_env_t *env, const char *group, const char *const *
 {
     rd_kafka_t *rk = reader(env, group);
     int64_t deadline = ff_mono_ms() + timeout_ms, lag = -1;
+    bool gone = false;
     while (ff_mono_ms() < deadline) {
         lag = lag_with(rk, topics);
-        if (lag == 0)
+        if (lag == 0 || (gone = group_procs_gone(env, group)))
             break;
         ff_sleep_ms(200);
     }
     rd_kafka_destroy(rk);
     if (lag != 0)
         ff_env_print_group_logs(env, group);
+    cr_assert_not(gone, "group %s: its processor exited with lag %lld (its log is above)", group,
+                  (long long)lag);
     cr_assert_eq(lag, 0, "group %s caught up within %d ms (lag %lld)", group, timeout_ms,
                  (long long)lag);
 }
