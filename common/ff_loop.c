@@ -77,6 +77,9 @@ struct ff_loop_s {
     int64_t last_close; /* ff_mono_ms() when the last batch stopped filling; 0: none yet */
     int64_t backoff_initial, backoff_max, backoff;
     bool paused;
+    /* The partitions we paused (a partition is paused only once a record
+     * of it has arrived since its assignment); NULL while not paused. */
+    rd_kafka_topic_partition_list_t *paused_parts;
     bool plain_commit;
     int64_t plain_failing_ms;  /* first failed plain commit since the last success; 0: none */
     int64_t plain_warned_ms;   /* when failing plain commits were last logged */
@@ -86,6 +89,12 @@ struct ff_loop_s {
      * or offset-wait in its statistics), for the kafka.starved warning. */
     int64_t unfetched_since; /* ff_mono_ms() of the first statistics with one; 0: none */
     int64_t starved_warned_ms;
+    /* Records waiting on assigned partitions that never arrive: see
+     * check_stalled. */
+    int64_t stall_timeout;
+    int64_t assigned_ms;      /* ff_mono_ms() of the last assignment */
+    int64_t stall_checked_ms; /* of the last check */
+    char *stall_gap;          /* the last "t[p] from to end, …" a probe found no records in */
     bool redis_ok;
     ff_bound_t *bounds; /* NULL: subscribe to the inputs as a group member */
     size_t nbounds;
@@ -105,6 +114,7 @@ struct ff_loop_s {
 };
 
 static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque);
+static void resume_revoked(ff_loop_t *loop, const rd_kafka_topic_partition_list_t *revoked);
 
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
@@ -120,12 +130,13 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         else
             rd_kafka_assign(rk, parts);
         loop->assigned += parts->cnt;
-        /* librdkafka keeps a partition's pause flag across assignments:
-         * set it to what we want now either way. */
-        if (loop->paused)
-            rd_kafka_pause_partitions(rk, parts);
-        else
-            rd_kafka_resume_partitions(rk, parts);
+        loop->assigned_ms = ff_mono_ms();
+        /* Neither paused nor resumed here, even during an outage: in
+         * librdkafka 2.0 a pause or resume races the fetch start that the
+         * assignment's offset lookup makes on another thread (see
+         * set_paused). outage_wait pauses a partition once a record of it
+         * arrives, which shows its fetch has started; revocation resumes
+         * what we paused, so nothing comes back paused. */
     } else {
         ff_info("kafka.revoke", "revoked %d partitions%s", parts->cnt,
                 loop->nitems ? "; dropping the uncommitted batch in hand" : "");
@@ -135,7 +146,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         if (loop->nitems)
             loop->revoked = true;
         if (loop->paused)
-            rd_kafka_resume_partitions(rk, parts); /* do not leave them paused for later */
+            resume_revoked(loop, parts); /* do not leave them paused for later */
         if (cooperative)
             error = rd_kafka_incremental_unassign(rk, parts);
         else
@@ -234,7 +245,7 @@ void ff_loop_set_observability(ff_loop_t *loop, ff_metrics_t *metrics, ff_status
     loop->m_aborts = ff_metrics_counter(metrics, "footfall_transactions_total",
                                         "Kafka transactions by result", "result=\"aborted\"");
     loop->m_restarts = ff_metrics_counter(metrics, "footfall_client_restarts_total",
-                                          "Kafka clients recreated after a fatal error", "");
+                                          "Kafka clients recreated after a fatal error or a stall", "");
     loop->m_conflicts = ff_metrics_counter(
         metrics, "footfall_state_conflicts_total",
         "entity writes that lost a race (state changed since read) and were decided again", "");
@@ -572,6 +583,7 @@ ff_loop_t *ff_loop_new(const ff_processor_t *def, void *proc, const ff_conf_t *c
     loop->batch_timeout = ff_conf_int(conf, "batch.timeout");
     loop->backoff_initial = ff_conf_int(conf, "backoff.initial");
     loop->backoff_max = ff_conf_int(conf, "backoff.max");
+    loop->stall_timeout = ff_conf_int(conf, "stall.timeout");
     loop->backoff = loop->backoff_initial;
     loop->redis_ok = true;
     loop->plain_commit = ff_conf_int(conf, "offsets.plain_commit") != 0;
@@ -612,6 +624,9 @@ void ff_loop_destroy(ff_loop_t *loop)
         rd_kafka_flush(loop->producer, 5000);
         rd_kafka_destroy(loop->producer);
     }
+    if (loop->paused_parts) /* after the close: its revocation may resume some */
+        rd_kafka_topic_partition_list_destroy(loop->paused_parts);
+    free(loop->stall_gap);
     for (size_t i = 0; i < loop->def->ninputs; i++)
         free(loop->inputs[i].dlq_topic);
     free(loop->inputs);
@@ -818,19 +833,81 @@ static int decode_batch(ff_loop_t *loop)
 
 /* ---- outages ---------------------------------------------------------------- */
 
+/* Pausing and resuming partitions. librdkafka 2.0 (Debian 12's) orders a
+ * partition's operations by a version taken when each is created, bumps it
+ * on every pause and resume (even of a partition not paused; 2.1 stopped
+ * that for resumes), and drops an operation older than the current one. A
+ * resume made from the rebalance callback took its version after the
+ * fetch start librdkafka's main thread was preparing and was handled
+ * first: the fetch start was dropped as outdated and the partition never
+ * fetched (caught by the fault suite under ASan). So a partition is paused
+ * only once a record of it has been delivered since its assignment (its
+ * fetch has started), and only what was paused is resumed. */
+
+static bool has_partition(const rd_kafka_topic_partition_list_t *list, const char *topic,
+                          int32_t partition)
+{
+    for (int i = 0; list && i < list->cnt; i++)
+        if (list->elems[i].partition == partition && !strcmp(list->elems[i].topic, topic))
+            return true;
+    return false;
+}
+
+/* Pauses topic[partition] unless it is paused already. */
+static void pause_one(ff_loop_t *loop, const char *topic, int32_t partition)
+{
+    rd_kafka_topic_partition_list_t *one;
+    if (has_partition(loop->paused_parts, topic, partition))
+        return;
+    one = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(one, topic, partition);
+    rd_kafka_pause_partitions(loop->consumer, one);
+    rd_kafka_topic_partition_list_destroy(one);
+    rd_kafka_topic_partition_list_add(loop->paused_parts, topic, partition);
+}
+
 static void set_paused(ff_loop_t *loop, bool pause)
 {
     rd_kafka_topic_partition_list_t *parts = NULL;
     if (loop->paused == pause)
         return;
-    if (rd_kafka_assignment(loop->consumer, &parts) == RD_KAFKA_RESP_ERR_NO_ERROR && parts) {
-        if (pause)
-            rd_kafka_pause_partitions(loop->consumer, parts);
-        else
-            rd_kafka_resume_partitions(loop->consumer, parts);
-        rd_kafka_topic_partition_list_destroy(parts);
+    if (pause) {
+        loop->paused_parts = rd_kafka_topic_partition_list_new(8);
+        /* A position (the offset after the last record delivered) is set
+         * only once a record has been, since the assignment. */
+        if (rd_kafka_assignment(loop->consumer, &parts) == RD_KAFKA_RESP_ERR_NO_ERROR && parts &&
+            rd_kafka_position(loop->consumer, parts) == RD_KAFKA_RESP_ERR_NO_ERROR)
+            for (int i = 0; i < parts->cnt; i++)
+                if (parts->elems[i].offset >= 0)
+                    pause_one(loop, parts->elems[i].topic, parts->elems[i].partition);
+        if (parts)
+            rd_kafka_topic_partition_list_destroy(parts);
+    } else {
+        if (loop->paused_parts->cnt)
+            rd_kafka_resume_partitions(loop->consumer, loop->paused_parts);
+        rd_kafka_topic_partition_list_destroy(loop->paused_parts);
+        loop->paused_parts = NULL;
     }
     loop->paused = pause;
+}
+
+/* From the rebalance callback, while paused: resumes the revoked
+ * partitions we paused, before they are unassigned. */
+static void resume_revoked(ff_loop_t *loop, const rd_kafka_topic_partition_list_t *revoked)
+{
+    rd_kafka_topic_partition_list_t *keep = rd_kafka_topic_partition_list_new(8);
+    rd_kafka_topic_partition_list_t *resume = rd_kafka_topic_partition_list_new(8);
+    for (int i = 0; i < loop->paused_parts->cnt; i++) {
+        const rd_kafka_topic_partition_t *p = &loop->paused_parts->elems[i];
+        rd_kafka_topic_partition_list_add(has_partition(revoked, p->topic, p->partition) ? resume
+                                                                                          : keep,
+                                          p->topic, p->partition);
+    }
+    if (resume->cnt)
+        rd_kafka_resume_partitions(loop->consumer, resume);
+    rd_kafka_topic_partition_list_destroy(resume);
+    rd_kafka_topic_partition_list_destroy(loop->paused_parts);
+    loop->paused_parts = keep;
 }
 
 /* Waits out one backoff step with consumption paused, keeping our group
@@ -870,7 +947,9 @@ static void outage_wait(ff_loop_t *loop, const char *what, const char *why)
             rd_kafka_message_destroy(rkm);
             continue;
         }
-        /* Fetched before the pause took effect: keep it for the next batch. */
+        /* Fetched before the pause took effect, or the first record of a
+         * partition not paused yet: keep it for the next batch. */
+        pause_one(loop, rd_kafka_topic_name(rkm->rkt), rkm->partition);
         if (loop->nlookahead == loop->caplookahead) {
             loop->caplookahead = loop->caplookahead ? loop->caplookahead * 2 : 64;
             loop->lookahead =
@@ -1162,12 +1241,205 @@ static int restart_clients(ff_loop_t *loop, char *errstr, size_t errstr_size)
     rd_kafka_destroy(loop->producer);
     loop->producer = NULL;
     loop->paused = false;
+    if (loop->paused_parts)
+        rd_kafka_topic_partition_list_destroy(loop->paused_parts);
+    loop->paused_parts = NULL;
     ff_engine_forget(loop->engine);
     if (make_producer(loop, errstr, errstr_size) == -1 ||
         make_consumer(loop, errstr, errstr_size) == -1 ||
         start_consuming(loop, errstr, errstr_size) == -1)
         return -1;
     return 0;
+}
+
+/* ---- stalls ------------------------------------------------------------------- */
+
+/* librdkafka 2.0 can hold an assigned partition without ever fetching it,
+ * and say so only once: one failed OffsetFetch (the committed offsets
+ * looked up after an assignment) leaves the partition unstarted until it is
+ * assigned again. The loop then turns, idle, while records wait. So when
+ * no record has arrived for stall.timeout, the loop compares each assigned
+ * partition's position with its end; where records should be waiting, a
+ * short-lived consumer reads from that position, and if it gets a record
+ * that ours never did, the Kafka clients are restarted (the group hands the
+ * partitions out again). Offsets a read_committed consumer never receives
+ * (transaction markers, aborted records) are told apart by that probe, and
+ * remembered so as not to probe them again. */
+
+static bool stall_check_due(const ff_loop_t *loop)
+{
+    int64_t quiet = loop->last_close;
+    if (loop->bounds || loop->paused || loop->assigned <= 0 || !loop->stall_timeout)
+        return false;
+    if (loop->assigned_ms > quiet)
+        quiet = loop->assigned_ms;
+    if (loop->stall_checked_ms > quiet)
+        quiet = loop->stall_checked_ms;
+    return ff_mono_ms() - quiet >= loop->stall_timeout;
+}
+
+/* Where the consumer starts a partition it has no offset for. */
+static bool resets_to_earliest(const ff_loop_t *loop)
+{
+    char value[32];
+    size_t size = sizeof value;
+    if (rd_kafka_conf_get(rd_kafka_conf(loop->consumer), "auto.offset.reset", value, &size) !=
+        RD_KAFKA_CONF_OK)
+        return true;
+    return !strcmp(value, "earliest") || !strcmp(value, "smallest") ||
+           !strcmp(value, "beginning");
+}
+
+/* The assigned partitions with records between where this consumer is
+ * (the next record it would deliver) and their end; each one's .offset is
+ * that position. NULL if there are none or it cannot tell. */
+static rd_kafka_topic_partition_list_t *partitions_behind(ff_loop_t *loop)
+{
+    rd_kafka_topic_partition_list_t *parts = NULL, *committed, *behind = NULL;
+    if (rd_kafka_assignment(loop->consumer, &parts) || !parts)
+        return NULL;
+    if (!parts->cnt || rd_kafka_position(loop->consumer, parts)) {
+        rd_kafka_topic_partition_list_destroy(parts);
+        return NULL;
+    }
+    /* Nothing delivered since the assignment: from the committed offset. */
+    committed = rd_kafka_topic_partition_list_copy(parts);
+    for (int i = 0; i < parts->cnt; i++)
+        if (parts->elems[i].offset < 0) {
+            if (rd_kafka_committed(loop->consumer, committed, 2000))
+                for (int k = 0; k < committed->cnt; k++)
+                    committed->elems[k].offset = RD_KAFKA_OFFSET_INVALID;
+            break;
+        }
+    for (int i = 0; i < parts->cnt; i++) {
+        rd_kafka_topic_partition_t *p = &parts->elems[i];
+        int64_t lo, hi, from = p->offset >= 0 ? p->offset : committed->elems[i].offset;
+        /* With read_committed, the end is the last stable offset: records
+         * of transactions still open are not waiting yet. A broker that
+         * does not answer is an outage, not a stall: give up at once. */
+        if (rd_kafka_query_watermark_offsets(loop->consumer, p->topic, p->partition, &lo, &hi,
+                                             2000)) {
+            if (behind)
+                rd_kafka_topic_partition_list_destroy(behind);
+            behind = NULL;
+            break;
+        }
+        if (from < 0)
+            from = resets_to_earliest(loop) ? lo : hi;
+        if (hi > from) {
+            if (!behind)
+                behind = rd_kafka_topic_partition_list_new(parts->cnt);
+            rd_kafka_topic_partition_list_add(behind, p->topic, p->partition)->offset = from;
+            /* The end, for the log and the fingerprint. */
+            behind->elems[behind->cnt - 1].opaque = (void *)(intptr_t)hi;
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(committed);
+    rd_kafka_topic_partition_list_destroy(parts);
+    return behind;
+}
+
+/* Reads `behind` from its offsets with a consumer of its own for up to
+ * 5 s: 1 and the first record's place in `first` if one arrives, 0 if every
+ * partition reaches its end without one, -1 if it cannot tell. */
+static int probe_records(ff_loop_t *loop, const rd_kafka_topic_partition_list_t *behind,
+                         char *first, size_t first_size)
+{
+    char errstr[512], group[300];
+    const char *forced[] = {
+        "group.id", group,
+        "enable.auto.commit", "false",
+        "isolation.level", "read_committed",
+        "enable.partition.eof", "true",
+        NULL,
+    };
+    rd_kafka_conf_t *kconf;
+    rd_kafka_t *probe;
+    int rc = -1, eofs = 0;
+    int64_t deadline = ff_mono_ms() + 5000;
+
+    /* Assigned, not subscribed: the group only names the client. */
+    snprintf(group, sizeof group, "%s.stall-probe", loop->group_id);
+    if (!(kconf = ff_kafka_conf(loop->conf, NULL, forced, errstr, sizeof errstr)) ||
+        !(probe = ff_kafka_new(RD_KAFKA_CONSUMER, kconf, errstr, sizeof errstr))) {
+        ff_warn("kafka.stalled", "cannot start a consumer to look for records: %s", errstr);
+        return -1;
+    }
+    rd_kafka_poll_set_consumer(probe);
+    if (!rd_kafka_assign(probe, behind)) {
+        while (rc == -1 && ff_mono_ms() < deadline && !ff_stop_requested) {
+            rd_kafka_message_t *rkm = rd_kafka_consumer_poll(probe, 100);
+            heartbeat(loop);
+            if (!rkm)
+                continue;
+            if (!rkm->err) {
+                snprintf(first, first_size, "%s[%d] at offset %lld", rd_kafka_topic_name(rkm->rkt),
+                         (int)rkm->partition, (long long)rkm->offset);
+                rc = 1;
+            } else if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF && ++eofs == behind->cnt) {
+                rc = 0;
+            }
+            rd_kafka_message_destroy(rkm);
+        }
+    }
+    rd_kafka_consumer_close(probe);
+    rd_kafka_destroy(probe);
+    return rc;
+}
+
+static int restart_clients(ff_loop_t *loop, char *errstr, size_t errstr_size);
+
+/* See above. -1 only if restarting the clients failed. */
+static int check_stalled(ff_loop_t *loop, char *errstr, size_t errstr_size)
+{
+    rd_kafka_topic_partition_list_t *behind;
+    char gap[1024] = "", first[300] = "";
+    size_t used = 0;
+    int rc = 0;
+
+    loop->stall_checked_ms = ff_mono_ms();
+    step(loop, "looking for records that do not arrive");
+    if (!(behind = partitions_behind(loop)))
+        return 0;
+    for (int i = 0; i < behind->cnt && used < sizeof gap; i++)
+        used += (size_t)snprintf(gap + used, sizeof gap - used, "%s%s[%d] %lld to %lld",
+                                 i ? ", " : "", behind->elems[i].topic,
+                                 (int)behind->elems[i].partition,
+                                 (long long)behind->elems[i].offset,
+                                 (long long)(intptr_t)behind->elems[i].opaque);
+    if (used >= sizeof gap) /* cut short: say so */
+        memcpy(gap + sizeof gap - 4, "...", 4);
+    for (int i = 0; i < behind->cnt; i++)
+        behind->elems[i].opaque = NULL;
+    if (loop->stall_gap && !strcmp(loop->stall_gap, gap)) {
+        rd_kafka_topic_partition_list_destroy(behind);
+        return 0; /* looked at already: no records there */
+    }
+    switch (probe_records(loop, behind, first, sizeof first)) {
+    case 1:
+        loop->stats.stalls++;
+        ff_warn("kafka.stalled",
+                "records wait that never arrived (stall.timeout %lld ms without one; %s; the "
+                "first: %s): librdkafka is holding partitions it does not fetch; restarting the "
+                "Kafka clients",
+                (long long)loop->stall_timeout, gap, first);
+        free(loop->stall_gap);
+        loop->stall_gap = NULL;
+        if (restart_clients(loop, errstr, errstr_size) == -1)
+            rc = -1;
+        break;
+    case 0:
+        /* Offsets with nothing to deliver: say it once, at debug. */
+        ff_debug("kafka.gap", "offsets hold no records a read_committed consumer receives "
+                 "(transaction markers or aborted records): %s", gap);
+        free(loop->stall_gap);
+        loop->stall_gap = ff_strdup(gap);
+        break;
+    default:
+        break;
+    }
+    rd_kafka_topic_partition_list_destroy(behind);
+    return rc;
 }
 
 static void count_outputs(ff_loop_t *loop)
@@ -1215,8 +1487,13 @@ int ff_loop_run(ff_loop_t *loop)
             int64_t t0 = ff_mono_us();
             fill_batch(loop);
             report_progress(loop, false);
-            if (!loop->nitems)
+            if (!loop->nitems) {
+                if (stall_check_due(loop) && check_stalled(loop, errstr, sizeof errstr) == -1) {
+                    ff_error("kafka.restart", "%s", errstr);
+                    return -1;
+                }
                 continue;
+            }
             phase_done(loop, PHASE_FILL, &t0);
         }
         if (!loop->applied) {

@@ -20,7 +20,8 @@ typedef struct ff_loop_stats_s {
     uint64_t txn_commits;
     uint64_t txn_aborts;
     uint64_t outage_pauses; /* times consumption was paused for an outage */
-    uint64_t restarts;      /* client restarts after fatal producer errors */
+    uint64_t restarts;      /* client restarts after fatal producer errors or stalls */
+    uint64_t stalls;        /* partitions found holding records that never arrived */
     uint64_t labels[FF_LOOP_MAX_LABELS]; /* outputs by label */
 } ff_loop_stats_t;
 

@@ -87,13 +87,14 @@ static void log_summary(ff_loop_t *loop, ff_engine_t *engine,
     }
     ff_info("proc.summary",
             "consumed=%llu batches=%llu dlq=%llu outputs=%llu txn_commits=%llu "
-            "txn_aborts=%llu outage_pauses=%llu redis_roundtrips=%llu engine_rounds=%llu "
+            "txn_aborts=%llu outage_pauses=%llu stalls=%llu redis_roundtrips=%llu "
+            "engine_rounds=%llu "
             "conflicts=%llu replayed=%llu cache_hits=%llu cache_misses=%llu "
             "redis_redirects=%llu%s%s",
             (unsigned long long)ls->consumed, (unsigned long long)ls->batches,
             (unsigned long long)ls->dlq, (unsigned long long)ls->outputs, (unsigned long long)ls->txn_commits,
             (unsigned long long)ls->txn_aborts, (unsigned long long)ls->outage_pauses,
-            (unsigned long long)ff_redis_roundtrips(redis), (unsigned long long)es->rounds,
+            (unsigned long long)ls->stalls, (unsigned long long)ff_redis_roundtrips(redis), (unsigned long long)es->rounds,
             (unsigned long long)es->conflicts, (unsigned long long)es->replayed,
             (unsigned long long)es->cache_hits, (unsigned long long)es->cache_misses,
             (unsigned long long)ff_redis_redirects(redis), labels.len ? " " : "", labels.len ? labels.data : "");

@@ -47,6 +47,9 @@ const ff_setting_t ff_settings[] = {
      "first retry delay after Redis or Kafka fails"},
     {"backoff.max", FF_CONF_DURATION, "10s", 1, 600000, FF_P_PROCS, NULL,
      "longest retry delay (the delay doubles up to this)"},
+    {"stall.timeout", FF_CONF_DURATION, "60s", 0, 3600000, FF_P_PROCS, NULL,
+     "how long records may wait on an assigned partition without one arriving before the "
+     "Kafka clients are restarted (librdkafka can hold a partition it never fetches; 0: never)"},
     {"input.max_future", FF_CONF_DURATION, "1d", 0, 0, FF_P_PROCS, NULL,
      "records with an event time further ahead of the clock go to the DLQ"},
     {"triggers", FF_CONF_STR, "on", UNBOUNDED, FF_P_PROCS, ff_conf_check_triggers,

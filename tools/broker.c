@@ -12,7 +12,10 @@
 #include "ff_log.h"
 #include "ff_util.h"
 
-static volatile sig_atomic_t stop, want_down, want_up;
+static volatile sig_atomic_t stop, want_down, want_up, want_offset_fetch_error;
+
+/* Kafka's API key of OffsetFetch, for the mock's error injection. */
+#define API_OFFSET_FETCH 9
 
 static void on_stop(int sig)
 {
@@ -24,8 +27,10 @@ static void on_usr(int sig)
 {
     if (sig == SIGUSR1)
         want_down = 1;
-    else
+    else if (sig == SIGUSR2)
         want_up = 1;
+    else
+        want_offset_fetch_error = 1;
 }
 
 static const char *const topic_settings[] = {
@@ -46,7 +51,9 @@ static void help(void)
            "topics (inputs, their .dlq topics, triggers, decisions), prints its bootstrap\n"
            "address and, with --bootstrap-file, writes it to a file. Stop it with SIGTERM or\n"
            "Ctrl-C. SIGUSR1 takes every broker down (connections refused), SIGUSR2 brings\n"
-           "them back: an outage on demand.\n\n"
+           "them back: an outage on demand. SIGHUP fails the next OffsetFetch request (an\n"
+           "unknown broker error): librdkafka 2.0 then never fetches the partitions it\n"
+           "asked about, and the processors must notice (stall.timeout).\n\n"
            "Differences from a real Kafka cluster, all inside librdkafka 2.0's mock:\n"
            "  - data lives in memory only;\n"
            "  - ListOffsets by timestamp answers -1 (footfall replay bisects instead);\n"
@@ -166,6 +173,7 @@ int cmd_broker(int argc, char **argv)
     signal(SIGINT, on_stop);
     signal(SIGUSR1, on_usr);
     signal(SIGUSR2, on_usr);
+    signal(SIGHUP, on_usr);
     printf("footfall broker: %s (%d broker%s, %d partitions per topic)\n", bootstrap, brokers,
            brokers > 1 ? "s" : "", partitions);
     fflush(stdout);
@@ -178,6 +186,11 @@ int cmd_broker(int argc, char **argv)
             want_down = 0;
             rd_kafka_mock_broker_set_down(mc, -1);
             ff_info("broker.down", "all brokers down");
+        }
+        if (want_offset_fetch_error) {
+            want_offset_fetch_error = 0;
+            rd_kafka_mock_push_request_errors(mc, API_OFFSET_FETCH, 1, RD_KAFKA_RESP_ERR_UNKNOWN);
+            ff_info("broker.inject", "the next OffsetFetch request fails");
         }
         if (want_up) {
             want_up = 0;

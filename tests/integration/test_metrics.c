@@ -1,6 +1,7 @@
 /* /metrics, /healthz and /readyz of a real processor, during a run and through a Redis outage. */
 #include <criterion/criterion.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,4 +158,69 @@ Test(metrics, counters_match_the_records_sent_and_readyz_follows_a_redis_outage)
                  5, "%s", m);
     free(m);
     cr_assert_eq(ff_env_proc_stop(&env, p, SIGTERM), 0);
+}
+
+/* librdkafka 2.0 never fetches a partition whose committed offset it failed
+ * to look up after an assignment; it says so once and the consumer sits
+ * idle. The processor notices records waiting that never arrive and
+ * restarts its Kafka clients. */
+Test(metrics, partitions_librdkafka_never_fetches_are_noticed_and_the_clients_restarted)
+{
+    const char *const topics[] = {"shelf.events", NULL};
+    const char *const envp[] = {FF_TEST_NOW_ENV, "FOOTFALL_BATCH_TIMEOUT=50ms",
+                                "FOOTFALL_STALL_TIMEOUT=2s", NULL};
+    char path[600], *text, *log;
+    ff_msg_t *msgs;
+    size_t n;
+
+    ff_env_start(&env, 2, NULL);
+    /* The broker fails the next OffsetFetch: the one the processor sends
+     * once it is assigned its partitions (nothing else here asks). */
+    kill(env.stack.broker_pid, SIGHUP);
+    snprintf(path, sizeof path, "%s/broker.log", env.stack.dir);
+    for (int i = 0; i < 100; i++) {
+        text = ff_slurp(path);
+        bool armed = strstr(text, "\"event\":\"broker.inject\"") != NULL;
+        free(text);
+        if (armed)
+            break;
+        ff_sleep_ms(50);
+    }
+    static const int64_t q[] = {40, 40, 40, 6, 6, 6, 6, 6, 6, 6};
+    for (int i = 0; i < 10; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "r%d", i);
+        reading(id, T0 + i * 60000, q[i]);
+    }
+    for (int i = 0; i < 3; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "s%d", i);
+        store_reading(1, "S2", id, T0 + i * 60000, 40);
+    }
+    ff_env_flush(&env);
+    int p = ff_env_proc(&env, "shelf", envp);
+    /* Nothing else may send an OffsetFetch before the processor's: the lag
+     * is read only once the failure has reached it. */
+    bool failed = false;
+    for (int i = 0; i < 600 && !failed; i++) {
+        log = ff_env_proc_log(&env, p);
+        failed = strstr(log, "Failed to fetch committed offset") != NULL;
+        free(log);
+        if (!failed)
+            ff_sleep_ms(50);
+    }
+    cr_assert(failed, "the processor's OffsetFetch is the one the broker failed");
+    ff_env_wait_caught_up(&env, "footfall-shelf", topics, 90000);
+    cr_assert_eq(ff_env_proc_stop(&env, p, SIGTERM), 0);
+
+    log = ff_env_proc_log(&env, p);
+    cr_assert(strstr(log, "\"event\":\"kafka.stalled\""), "it noticed the stall:\n%s", log);
+    cr_assert(strstr(log, "\"event\":\"kafka.restart\""), "and restarted its clients:\n%s", log);
+    cr_assert(strstr(log, "consumed=13 ") && strstr(log, " stalls=1 "),
+              "every record once, after one stall:\n%s", log);
+    free(log);
+    n = ff_env_read_all(&env, "triggers.stock-alert", &msgs);
+    cr_assert_eq(n, 1, "the one LOW alert, once");
+    cr_assert(strstr(msgs[0].json, "\"LOW\""), "%s", msgs[0].json);
+    ff_env_msgs_free(msgs, n);
 }
