@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1066,6 +1067,73 @@ static void machine(char *buf, size_t size)
     snprintf(buf, size, "%s, %ld CPUs, %.0f GiB", model, sysconf(_SC_NPROCESSORS_ONLN), mem_gib);
 }
 
+/* ---- foreign load ---------------------------------------------------------- */
+
+/* What else uses the machine when the run starts: the CPUs busy over one
+ * second (of all of them, in CPUs), and any redis-server or footfall
+ * process but this one (a stack left by an earlier run or a test). Every
+ * figure here is a share of the machine, so a busy one lowers them all;
+ * the run goes on, and says so. */
+static double foreign_busy;
+static char foreign_procs[1024];
+
+static int cpu_ticks(unsigned long long *busy, unsigned long long *total)
+{
+    unsigned long long v[8] = {0};
+    FILE *fp = fopen("/proc/stat", "r");
+    int n = fp ? fscanf(fp, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                        &v[3], &v[4], &v[5], &v[6], &v[7])
+               : 0;
+    if (fp)
+        fclose(fp);
+    if (n < 5)
+        return -1;
+    *total = 0;
+    for (int i = 0; i < 8; i++)
+        *total += v[i];
+    *busy = *total - v[3] - v[4]; /* all but idle and iowait */
+    return 0;
+}
+
+static void foreign_load(void)
+{
+    unsigned long long b0, t0, b1, t1;
+    size_t used = 0;
+    DIR *d;
+    struct dirent *e;
+    foreign_busy = NAN;
+    if (cpu_ticks(&b0, &t0) == 0) {
+        ff_sleep_ms(1000);
+        if (cpu_ticks(&b1, &t1) == 0 && t1 > t0)
+            foreign_busy = (double)(b1 - b0) / (double)(t1 - t0) *
+                           (double)sysconf(_SC_NPROCESSORS_ONLN);
+    }
+    foreign_procs[0] = '\0';
+    if (!(d = opendir("/proc")))
+        return;
+    while ((e = readdir(d)) && used < sizeof foreign_procs) {
+        char path[300], comm[64] = "";
+        long pid = strtol(e->d_name, NULL, 10);
+        FILE *fp;
+        if (pid <= 0 || pid == (long)getpid())
+            continue;
+        snprintf(path, sizeof path, "/proc/%ld/comm", pid);
+        if (!(fp = fopen(path, "r")))
+            continue;
+        if (!fgets(comm, sizeof comm, fp))
+            comm[0] = '\0';
+        fclose(fp);
+        comm[strcspn(comm, "\n")] = '\0';
+        if (strcmp(comm, "redis-server") && strncmp(comm, "footfall", 8))
+            continue;
+        used += (size_t)snprintf(foreign_procs + used, sizeof foreign_procs - used, "%s%s (pid %ld)",
+                                 used ? ", " : "", comm, pid);
+    }
+    closedir(d);
+    if (used >= sizeof foreign_procs) /* cut short: say so */
+        memcpy(foreign_procs + sizeof foreign_procs - 4, "...", 4);
+}
+
 static bool met_ceiling(const result_t *r)
 {
     return r->ceiling_rps > 0 && r->rps >= TARGET_CEILING_SHARE * r->ceiling_rps;
@@ -1181,6 +1249,9 @@ static int write_json(const opts_t *o, const result_t *res, char *path, size_t s
     json_object_set_new(root, "pinned", json_boolean(o->pin));
     json_object_set_new(root, "latency_seconds", num(o->latency_s));
     json_object_set_new(root, "warmup_records", json_integer(o->warmup));
+    json_object_set_new(root, "foreign",
+                        json_pack("{s:o,s:s}", "cpus_busy", num(foreign_busy), "processes",
+                                  foreign_procs));
     json_object_set_new(targets, "ceiling_share", num(TARGET_CEILING_SHARE));
     json_object_set_new(targets, "redis_roundtrips_per_record", num(TARGET_ROUNDTRIPS));
     json_object_set_new(targets, "cpu_s_per_million", num(TARGET_CPU_S));
@@ -1466,6 +1537,12 @@ int cmd_bench(int argc, char **argv)
     }
     signal(SIGINT, on_stop);
     signal(SIGTERM, on_stop);
+    foreign_load();
+    if (foreign_busy >= 0.2 || foreign_procs[0])
+        printf("the machine is not idle: %.2f of %ld CPUs busy over the last second%s%s; every "
+               "figure below is lower for it\n",
+               foreign_busy, sysconf(_SC_NPROCESSORS_ONLN),
+               foreign_procs[0] ? "; running: " : "", foreign_procs);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     ff_exe_dir(bin, sizeof bin);
     if (ff_stack_init(&st, bin) == -1) {

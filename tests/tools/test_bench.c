@@ -1,6 +1,7 @@
 /* test_bench: footfall bench runs end to end on a small load and writes the figures it printed. */
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +19,20 @@ static const char *const number_keys[] = {"ceiling_rps",       "rps",
 Test(bench, measures_a_processor_and_writes_every_figure, .timeout = 300)
 {
     char dir[] = "/tmp/footfall-bench-test-XXXXXX", path[128], *out = NULL, *err = NULL;
+    char stray_name[64];
     cr_assert_not_null(mkdtemp(dir));
+    /* A redis-server left running (no port: it listens nowhere): the run
+     * names it among what else uses the machine. */
+    const char *stray_argv[] = {"/usr/bin/redis-server", "--port", "0", "--save", "",
+                                "--appendonly", "no", NULL};
+    pid_t stray = ff_spawn(stray_argv, NULL, "/dev/null");
+    cr_assert_gt(stray, 0, "a stray redis-server starts");
+    snprintf(stray_name, sizeof stray_name, "redis-server (pid %d)", (int)stray);
     const char *argv[] = {FF_BIN_DIR "/footfall", "bench", "--records", "20000", "--rss-at",
                           "5000", "--latency-seconds", "0", "--partitions", "4",
                           "--processors", "shelf", "--out", dir, NULL};
     int rc = ff_run(argv, NULL, &out, &err);
+    ff_reap(stray, SIGTERM, 5000);
     /* Targets may be missed on a load this small (exit 1), never a failure to run. */
     cr_assert(rc == 0 || rc == 1, "exit %d\n%s\n%s", rc, out, err);
     cr_assert_not_null(strstr(out, "targets:"), "%s", out);
@@ -39,6 +49,12 @@ Test(bench, measures_a_processor_and_writes_every_figure, .timeout = 300)
     cr_assert_not_null(root, "%s: %s", path, jerr.text);
     cr_assert_gt(strlen(json_string_value(json_object_get(root, "machine"))), 0);
     cr_assert_eq(json_integer_value(json_object_get(root, "records")), 20000);
+    json_t *foreign = json_object_get(root, "foreign");
+    cr_assert(json_is_number(json_object_get(foreign, "cpus_busy")), "the machine's load");
+    cr_assert_not_null(strstr(json_string_value(json_object_get(foreign, "processes")), stray_name),
+                       "the stray %s is named", stray_name);
+    cr_assert(strstr(out, "the machine is not idle") && strstr(out, stray_name),
+              "and said so: %s", out);
     /* State is warmed by every processor first: a tenth of --records each. */
     cr_assert_eq(json_integer_value(json_object_get(root, "warmup_records")), 2000);
     cr_assert_not_null(strstr(out, "warm-up: 2000 records per processor"), "%s", out);
