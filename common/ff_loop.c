@@ -844,20 +844,11 @@ static int decode_batch(ff_loop_t *loop)
  * only once a record of it has been delivered since its assignment (its
  * fetch has started), and only what was paused is resumed. */
 
-static bool has_partition(const rd_kafka_topic_partition_list_t *list, const char *topic,
-                          int32_t partition)
-{
-    for (int i = 0; list && i < list->cnt; i++)
-        if (list->elems[i].partition == partition && !strcmp(list->elems[i].topic, topic))
-            return true;
-    return false;
-}
-
 /* Pauses topic[partition] unless it is paused already. */
 static void pause_one(ff_loop_t *loop, const char *topic, int32_t partition)
 {
     rd_kafka_topic_partition_list_t *one;
-    if (has_partition(loop->paused_parts, topic, partition))
+    if (rd_kafka_topic_partition_list_find(loop->paused_parts, topic, partition))
         return;
     one = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(one, topic, partition);
@@ -895,19 +886,15 @@ static void set_paused(ff_loop_t *loop, bool pause)
  * partitions we paused, before they are unassigned. */
 static void resume_revoked(ff_loop_t *loop, const rd_kafka_topic_partition_list_t *revoked)
 {
-    rd_kafka_topic_partition_list_t *keep = rd_kafka_topic_partition_list_new(8);
-    rd_kafka_topic_partition_list_t *resume = rd_kafka_topic_partition_list_new(8);
-    for (int i = 0; i < loop->paused_parts->cnt; i++) {
-        const rd_kafka_topic_partition_t *p = &loop->paused_parts->elems[i];
-        rd_kafka_topic_partition_list_add(has_partition(revoked, p->topic, p->partition) ? resume
-                                                                                          : keep,
-                                          p->topic, p->partition);
-    }
+    rd_kafka_topic_partition_list_t *resume = rd_kafka_topic_partition_list_new(revoked->cnt);
+    for (int i = 0; i < revoked->cnt; i++)
+        if (rd_kafka_topic_partition_list_del(loop->paused_parts, revoked->elems[i].topic,
+                                              revoked->elems[i].partition))
+            rd_kafka_topic_partition_list_add(resume, revoked->elems[i].topic,
+                                              revoked->elems[i].partition);
     if (resume->cnt)
         rd_kafka_resume_partitions(loop->consumer, resume);
     rd_kafka_topic_partition_list_destroy(resume);
-    rd_kafka_topic_partition_list_destroy(loop->paused_parts);
-    loop->paused_parts = keep;
 }
 
 /* Waits out one backoff step with consumption paused, keeping our group
@@ -1292,8 +1279,9 @@ static bool resets_to_earliest(const ff_loop_t *loop)
 
 /* The assigned partitions with records between where this consumer is
  * (the next record it would deliver) and their end; each one's .offset is
- * that position. NULL if there are none or it cannot tell. */
-static rd_kafka_topic_partition_list_t *partitions_behind(ff_loop_t *loop)
+ * that position, and `gap` says "topic[p] from to end" for each. NULL if
+ * there are none or it cannot tell. */
+static rd_kafka_topic_partition_list_t *partitions_behind(ff_loop_t *loop, ff_buf_t *gap)
 {
     rd_kafka_topic_partition_list_t *parts = NULL, *committed, *behind = NULL;
     if (rd_kafka_assignment(loop->consumer, &parts) || !parts)
@@ -1330,8 +1318,8 @@ static rd_kafka_topic_partition_list_t *partitions_behind(ff_loop_t *loop)
             if (!behind)
                 behind = rd_kafka_topic_partition_list_new(parts->cnt);
             rd_kafka_topic_partition_list_add(behind, p->topic, p->partition)->offset = from;
-            /* The end, for the log and the fingerprint. */
-            behind->elems[behind->cnt - 1].opaque = (void *)(intptr_t)hi;
+            ff_buf_printf(gap, "%s%s[%d] %lld to %lld", gap->len ? ", " : "", p->topic,
+                          (int)p->partition, (long long)from, (long long)hi);
         }
     }
     rd_kafka_topic_partition_list_destroy(committed);
@@ -1393,27 +1381,20 @@ static int restart_clients(ff_loop_t *loop, char *errstr, size_t errstr_size);
 static int check_stalled(ff_loop_t *loop, char *errstr, size_t errstr_size)
 {
     rd_kafka_topic_partition_list_t *behind;
-    char gap[1024] = "", first[300] = "";
-    size_t used = 0;
+    char first[300] = "";
+    ff_buf_t gap;
     int rc = 0;
 
     loop->stall_checked_ms = ff_mono_ms();
     step(loop, "looking for records that do not arrive");
-    if (!(behind = partitions_behind(loop)))
+    ff_buf_init(&gap);
+    behind = partitions_behind(loop, &gap);
+    if (!behind || (loop->stall_gap && !strcmp(loop->stall_gap, gap.data))) {
+        /* Nothing waits, or looked at already: no records there. */
+        if (behind)
+            rd_kafka_topic_partition_list_destroy(behind);
+        ff_buf_term(&gap);
         return 0;
-    for (int i = 0; i < behind->cnt && used < sizeof gap; i++)
-        used += (size_t)snprintf(gap + used, sizeof gap - used, "%s%s[%d] %lld to %lld",
-                                 i ? ", " : "", behind->elems[i].topic,
-                                 (int)behind->elems[i].partition,
-                                 (long long)behind->elems[i].offset,
-                                 (long long)(intptr_t)behind->elems[i].opaque);
-    if (used >= sizeof gap) /* cut short: say so */
-        memcpy(gap + sizeof gap - 4, "...", 4);
-    for (int i = 0; i < behind->cnt; i++)
-        behind->elems[i].opaque = NULL;
-    if (loop->stall_gap && !strcmp(loop->stall_gap, gap)) {
-        rd_kafka_topic_partition_list_destroy(behind);
-        return 0; /* looked at already: no records there */
     }
     switch (probe_records(loop, behind, first, sizeof first)) {
     case 1:
@@ -1422,7 +1403,7 @@ static int check_stalled(ff_loop_t *loop, char *errstr, size_t errstr_size)
                 "records wait that never arrived (stall.timeout %lld ms without one; %s; the "
                 "first: %s): librdkafka is holding partitions it does not fetch; restarting the "
                 "Kafka clients",
-                (long long)loop->stall_timeout, gap, first);
+                (long long)loop->stall_timeout, gap.data, first);
         free(loop->stall_gap);
         loop->stall_gap = NULL;
         if (restart_clients(loop, errstr, errstr_size) == -1)
@@ -1431,14 +1412,15 @@ static int check_stalled(ff_loop_t *loop, char *errstr, size_t errstr_size)
     case 0:
         /* Offsets with nothing to deliver: say it once, at debug. */
         ff_debug("kafka.gap", "offsets hold no records a read_committed consumer receives "
-                 "(transaction markers or aborted records): %s", gap);
+                 "(transaction markers or aborted records): %s", gap.data);
         free(loop->stall_gap);
-        loop->stall_gap = ff_strdup(gap);
+        loop->stall_gap = ff_strdup(gap.data);
         break;
     default:
         break;
     }
     rd_kafka_topic_partition_list_destroy(behind);
+    ff_buf_term(&gap);
     return rc;
 }
 

@@ -527,18 +527,11 @@ static int metric_buckets(const char *page, const char *name, double *le, double
 
 static double proc_cpu_s(pid_t pid)
 {
-    char path[64], buf[1024], *p;
+    char buf[1024];
+    const char *p = ff_proc_stat(pid, buf, sizeof buf);
     unsigned long ut = 0, st = 0;
-    FILE *fp;
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    if (pid <= 0 || !(fp = fopen(path, "r")))
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, fp);
-    fclose(fp);
-    buf[n] = '\0';
-    /* After the command name in parentheses: state is field 3, utime 14. */
-    if (!(p = strrchr(buf, ')')) ||
-        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+    /* From the state (field 3) on: utime is field 14. */
+    if (!p || sscanf(p, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
         return 0;
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }

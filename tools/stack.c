@@ -558,23 +558,32 @@ int ff_stack_stop_proc(ff_stack_t *s, int index, int sig)
     return rc;
 }
 
-bool ff_stack_proc_running(const ff_stack_t *s, int index)
+const char *ff_proc_stat(pid_t pid, char *buf, size_t size)
 {
-    char path[64], stat[512];
-    const char *state;
+    char path[64];
+    const char *paren;
     FILE *fp;
     size_t n;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    if (pid <= 0 || !(fp = fopen(path, "r")))
+        return NULL;
+    n = fread(buf, 1, size - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    /* The command name may hold spaces and parentheses: the fields go on
+     * after the last ')'. */
+    paren = strrchr(buf, ')');
+    return paren && paren[1] == ' ' ? paren + 2 : NULL;
+}
+
+bool ff_stack_proc_running(const ff_stack_t *s, int index)
+{
+    char stat[512];
+    const char *state;
     if (index < 0 || index >= s->nprocs || s->procs[index].pid <= 0)
         return false;
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)s->procs[index].pid);
-    if (!(fp = fopen(path, "r")))
-        return false;
-    n = fread(stat, 1, sizeof stat - 1, fp);
-    fclose(fp);
-    stat[n] = '\0';
-    /* "pid (comm) S ...": the state follows the last ')'. */
-    state = strrchr(stat, ')');
-    return state && state[1] == ' ' && state[2] != 'Z' && state[2] != 'X';
+    state = ff_proc_stat(s->procs[index].pid, stat, sizeof stat);
+    return state && *state != 'Z' && *state != 'X';
 }
 
 static void remove_dir(const char *dir)

@@ -93,6 +93,9 @@ int ff_stack_stop_proc(ff_stack_t *s, int index, int sig);
  * ff_stack_stop_proc); it is not reaped, so ff_stack_stop_proc still
  * returns how it ended. */
 bool ff_stack_proc_running(const ff_stack_t *s, int index);
+/* /proc/<pid>/stat read into buf; returns its fields from the state on
+ * (after "pid (comm) "), or NULL if there is no such process. */
+const char *ff_proc_stat(pid_t pid, char *buf, size_t size);
 /* Stops everything (processors first) and removes the directory. */
 void ff_stack_stop(ff_stack_t *s);
 

@@ -280,9 +280,15 @@ static void print_tail(const char *title, const char *path, int lines)
     free(text);
 }
 
+/* The stack's name of the processors of a group (footfall-NAME). */
+static const char *group_proc_name(const char *group)
+{
+    return strncmp(group, "footfall-", 9) ? group : group + 9;
+}
+
 void ff_env_print_group_logs(ff_env_t *env, const char *group)
 {
-    const char *name = strncmp(group, "footfall-", 9) ? group : group + 9;
+    const char *name = group_proc_name(group);
     char path[512];
     for (int i = 0; i < env->stack.nprocs; i++)
         if (!strcmp(env->stack.procs[i].name, name))
@@ -295,7 +301,7 @@ void ff_env_print_group_logs(ff_env_t *env, const char *group)
  * none of them is running any more: then nothing will catch up. */
 static bool group_procs_gone(ff_env_t *env, const char *group)
 {
-    const char *name = strncmp(group, "footfall-", 9) ? group : group + 9;
+    const char *name = group_proc_name(group);
     bool started = false;
     for (int i = 0; i < env->stack.nprocs; i++) {
         if (strcmp(env->stack.procs[i].name, name))
