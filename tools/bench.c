@@ -9,10 +9,13 @@
  * outputs. One table on stdout, the same as JSON in the results directory. */
 #define _GNU_SOURCE /* sched_setaffinity */
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 #include <math.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -20,7 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1060,6 +1063,121 @@ static void machine(char *buf, size_t size)
     snprintf(buf, size, "%s, %ld CPUs, %.0f GiB", model, sysconf(_SC_NPROCESSORS_ONLN), mem_gib);
 }
 
+/* ---- how fast this machine is ------------------------------------------------ */
+
+/* Two readings of the machine itself, taken before the run, so that runs on
+ * different days can be compared: the same build on 2026-12-02 read 0.7 to
+ * 1.0 million records/s at the ceiling and took 7 to 8 CPU s per million for
+ * footfall-web, against 2.5 million and 2.6 on 2026-12-01, on a VM with the
+ * same CPU model line. `codec_ns`: one geofence event encoded and decoded
+ * (the processors' own codec, one thread: what user-space work costs);
+ * `loopback_rtt_us`: one byte there and back between two threads over
+ * loopback TCP (what a system call, a wake-up and the network stack cost,
+ * which every Redis and Kafka exchange pays). Each is the best of three
+ * readings. Over the run, the share of CPU time the hypervisor took
+ * (`steal`, from /proc/stat) is kept too. */
+typedef struct speed_s {
+    double codec_ns, rtt_us;
+} speed_t;
+
+static double codec_reading(ff_codec_t *codec)
+{
+    enum { ROUNDS = 20000 };
+    ff_geofence_event_t in = {
+        .event_id = "bg-123456",
+        .customer_id = "C000123",
+        .device_id = "D000123",
+        .ts = 1764633600000,
+        .store_id = "S017",
+        .transition = FF_GEO_DWELL,
+        .dwell_seconds = {true, 240},
+        .accuracy_m = {true, 12.5},
+    };
+    ff_geofence_event_t out;
+    ff_dec_err_t err;
+    ff_arena_t arena;
+    ff_buf_t buf;
+    int64_t t0;
+    double ns;
+    ff_arena_init(&arena, 0);
+    ff_buf_init(&buf);
+    t0 = ff_mono_us();
+    for (int i = 0; i < ROUNDS; i++) {
+        ff_buf_reset(&buf);
+        ff_codec_encode(codec, FF_REC_GEOFENCE_EVENT, &in, &buf);
+        if (ff_codec_decode(codec, FF_REC_GEOFENCE_EVENT, buf.data, buf.len, &arena, &out, &err,
+                            NULL) == -1)
+            break;
+        ff_arena_reset(&arena);
+    }
+    ns = (double)(ff_mono_us() - t0) * 1000.0 / ROUNDS;
+    ff_buf_term(&buf);
+    ff_arena_term(&arena);
+    return ns;
+}
+
+enum { PING_ROUNDS = 5000 };
+
+static void *pong(void *opaque)
+{
+    int fd = *(int *)opaque;
+    char c;
+    for (int i = 0; i < PING_ROUNDS; i++)
+        if (read(fd, &c, 1) != 1 || write(fd, &c, 1) != 1)
+            break;
+    return NULL;
+}
+
+/* Mean microseconds of a one-byte round trip over loopback TCP, or NAN. */
+static double rtt_reading(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof a;
+    int one = 1, lfd = socket(AF_INET, SOCK_STREAM, 0), cfd = -1, sfd = -1, done = 0;
+    pthread_t th;
+    int64_t t0 = 0, t1 = 0;
+    char c = 'x';
+    if (lfd == -1 || bind(lfd, (struct sockaddr *)&a, sizeof a) == -1 || listen(lfd, 1) == -1 ||
+        getsockname(lfd, (struct sockaddr *)&a, &alen) == -1 ||
+        (cfd = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+        connect(cfd, (struct sockaddr *)&a, sizeof a) == -1 ||
+        (sfd = accept(lfd, NULL, NULL)) == -1)
+        goto out;
+    setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(sfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (pthread_create(&th, NULL, pong, &sfd) != 0)
+        goto out;
+    t0 = ff_mono_us();
+    for (; done < PING_ROUNDS; done++)
+        if (write(cfd, &c, 1) != 1 || read(cfd, &c, 1) != 1)
+            break;
+    t1 = ff_mono_us();
+    shutdown(cfd, SHUT_RDWR);
+    pthread_join(th, NULL);
+out:
+    if (cfd != -1)
+        close(cfd);
+    if (sfd != -1)
+        close(sfd);
+    if (lfd != -1)
+        close(lfd);
+    return done == PING_ROUNDS ? (double)(t1 - t0) / PING_ROUNDS : NAN;
+}
+
+static speed_t speed_readings(ff_codec_t *codec)
+{
+    speed_t s = {INFINITY, INFINITY};
+    for (int i = 0; i < 3; i++) {
+        double c = codec_reading(codec), r = rtt_reading();
+        s.codec_ns = fmin(s.codec_ns, c);
+        if (!isnan(r))
+            s.rtt_us = fmin(s.rtt_us, r);
+    }
+    if (isinf(s.rtt_us))
+        s.rtt_us = NAN;
+    return s;
+}
+
 /* ---- foreign load ---------------------------------------------------------- */
 
 /* What else uses the machine when the run starts: the CPUs busy over one
@@ -1069,8 +1187,13 @@ static void machine(char *buf, size_t size)
  * the run goes on, and says so. */
 static double foreign_busy;
 static char foreign_procs[1024];
+static speed_t speed = {NAN, NAN};
+static unsigned long long run_steal0, run_total0; /* /proc/stat when the run started */
 
-static int cpu_ticks(unsigned long long *busy, unsigned long long *total)
+/* All CPUs' ticks from /proc/stat: busy (all but idle and iowait), in all,
+ * and stolen by the hypervisor. */
+static int cpu_ticks(unsigned long long *busy, unsigned long long *total,
+                     unsigned long long *steal)
 {
     unsigned long long v[8] = {0};
     FILE *fp = fopen("/proc/stat", "r");
@@ -1084,20 +1207,31 @@ static int cpu_ticks(unsigned long long *busy, unsigned long long *total)
     *total = 0;
     for (int i = 0; i < 8; i++)
         *total += v[i];
-    *busy = *total - v[3] - v[4]; /* all but idle and iowait */
+    *busy = *total - v[3] - v[4];
+    *steal = v[7];
     return 0;
+}
+
+/* The share of all CPU time since the run started that the hypervisor
+ * took, or NAN. */
+static double steal_share(void)
+{
+    unsigned long long busy, total, steal;
+    if (!run_total0 || cpu_ticks(&busy, &total, &steal) == -1 || total <= run_total0)
+        return NAN;
+    return (double)(steal - run_steal0) / (double)(total - run_total0);
 }
 
 static void foreign_load(void)
 {
-    unsigned long long b0, t0, b1, t1;
+    unsigned long long b0, t0, s0, b1, t1, s1;
     size_t used = 0;
     DIR *d;
     struct dirent *e;
     foreign_busy = NAN;
-    if (cpu_ticks(&b0, &t0) == 0) {
+    if (cpu_ticks(&b0, &t0, &s0) == 0) {
         ff_sleep_ms(1000);
-        if (cpu_ticks(&b1, &t1) == 0 && t1 > t0)
+        if (cpu_ticks(&b1, &t1, &s1) == 0 && t1 > t0)
             foreign_busy = (double)(b1 - b0) / (double)(t1 - t0) *
                            (double)sysconf(_SC_NPROCESSORS_ONLN);
     }
@@ -1155,10 +1289,15 @@ static void print_table(const opts_t *o, const result_t *res)
                r->latency_ran ? r->p50_ms : NAN, r->latency_ran ? r->p99_ms : NAN,
                o->memory ? r->rss_mb_1m : NAN, o->memory ? r->rss_mb_10m : NAN);
     }
+    double steal = steal_share();
+    char stolen[96] = "";
+    if (isfinite(steal))
+        snprintf(stolen, sizeof stolen, "; the hypervisor took %.1f%% of the CPU time",
+                 100.0 * steal);
     printf("\n(%lld records measured per processor; RSS at %lld and %lld records; latency at half "
-           "the measured rate for %.0f s%s)\n",
+           "the measured rate for %.0f s%s%s)\n",
            (long long)o->records, (long long)o->rss_at, (long long)(o->rss_at * 10), o->latency_s,
-           o->pin ? "; pinned" : "");
+           o->pin ? "; pinned" : "", stolen);
 }
 
 /* One line per target: each processor's figure and whether it is met. */
@@ -1245,6 +1384,10 @@ static int write_json(const opts_t *o, const result_t *res, char *path, size_t s
     json_object_set_new(root, "foreign",
                         json_pack("{s:o,s:s}", "cpus_busy", num(foreign_busy), "processes",
                                   foreign_procs));
+    json_object_set_new(root, "speed",
+                        json_pack("{s:o,s:o,s:o}", "codec_ns", num(speed.codec_ns),
+                                  "loopback_rtt_us", num(speed.rtt_us), "steal_share",
+                                  num(steal_share())));
     json_object_set_new(targets, "ceiling_share", num(TARGET_CEILING_SHARE));
     json_object_set_new(targets, "redis_roundtrips_per_record", num(TARGET_ROUNDTRIPS));
     json_object_set_new(targets, "cpu_s_per_million", num(TARGET_CPU_S));
@@ -1536,6 +1679,15 @@ int cmd_bench(int argc, char **argv)
                "figure below is lower for it\n",
                foreign_busy, sysconf(_SC_NPROCESSORS_ONLN),
                foreign_procs[0] ? "; running: " : "", foreign_procs);
+    speed = speed_readings(codec);
+    printf("this machine: a geofence event encoded and decoded in %.0f ns, a loopback round "
+           "trip in %.1f us (compare runs by these first)\n",
+           speed.codec_ns, speed.rtt_us);
+    {
+        unsigned long long busy;
+        if (cpu_ticks(&busy, &run_total0, &run_steal0) == -1)
+            run_total0 = 0;
+    }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     ff_exe_dir(bin, sizeof bin);
     if (ff_stack_init(&st, bin) == -1) {

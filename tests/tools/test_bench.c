@@ -56,6 +56,17 @@ Test(bench, measures_a_processor_and_writes_every_figure, .timeout = 300)
     cr_assert(strstr(out, "the machine is not idle") && strstr(out, stray_name),
               "and said so: %s", out);
     /* State is warmed by every processor first: a tenth of --records each. */
+    /* The machine's own speed: a codec round takes some ns (not whole
+     * seconds), a loopback round trip some us, and the steal is a share. */
+    json_t *speed = json_object_get(root, "speed");
+    double codec_ns = json_number_value(json_object_get(speed, "codec_ns"));
+    double rtt_us = json_number_value(json_object_get(speed, "loopback_rtt_us"));
+    cr_assert(codec_ns > 0 && codec_ns < 1e6, "codec_ns %f", codec_ns);
+    cr_assert(rtt_us > 0 && rtt_us < 1e5, "loopback_rtt_us %f", rtt_us);
+    cr_assert(json_is_number(json_object_get(speed, "steal_share")), "steal_share");
+    cr_assert_leq(json_number_value(json_object_get(speed, "steal_share")), 1.0);
+    cr_assert_not_null(strstr(out, "this machine: a geofence event encoded and decoded in "),
+                       "%s", out);
     cr_assert_eq(json_integer_value(json_object_get(root, "warmup_records")), 2000);
     cr_assert_not_null(strstr(out, "warm-up: 2000 records per processor"), "%s", out);
     json_t *procs = json_object_get(root, "processors");
