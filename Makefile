@@ -79,6 +79,7 @@ help:
 	@echo "make bench    measure every processor (bench/README.md); BENCH_ARGS passes options"
 	@echo "make bench-pinned   the same with the processor alone on one CPU"
 	@echo "make fuzz     build the libFuzzer targets (clang); make fuzz-run runs each FUZZ_SECONDS"
+	@echo "make style    format the lines changed since the last commit (.clang-format)"
 	@echo "make clean    remove $(BUILD)/"
 
 deps:
@@ -134,9 +135,14 @@ $(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(LIBCOMMON)
 	@echo "  LD  $@"
 	$(Q)$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(ALL_LIBS)
 
+# Formats the lines changed since the last commit (staged or not) in the
+# project's style (.clang-format); the rest of the tree is left as it is.
+# STYLE_BASE=origin/main formats everything changed since that commit.
+STYLE_BASE ?= HEAD
 style:
-	$(Q)clang-format -i $(COMMON_SRC) common/*.h $(PROC_LIBSRC) processors/*/*.h processors/*/main.c \
-	    $(TOOLS_SRC) tools/*.h $(TEST_SRC) tests/support/*.c tests/support/*.h
+	$(Q)sh deploy/install-deps.sh style
+	$(Q)git clang-format --binary clang-format --extensions c,h --force $(STYLE_BASE) -- \
+	    common processors tools tests
 
 clean:
 	rm -rf $(BUILD) build/asan build/fuzz build/valgrind

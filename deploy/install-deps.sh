@@ -4,6 +4,7 @@
 #   deploy/install-deps.sh          build, tests, demo
 #   deploy/install-deps.sh fuzz     and clang for the libFuzzer targets (make fuzz)
 #   deploy/install-deps.sh valgrind and valgrind (make valgrind)
+#   deploy/install-deps.sh style    and clang-format (make style)
 #   deploy/install-deps.sh ci       and all of the above, and what CI checks the deployment files with
 set -eu
 
@@ -32,13 +33,15 @@ redis-tools
 # redis-server, redis-tools: the state store the tests and the demo start
 FUZZ_PACKAGES="clang libclang-rt-14-dev"
 VALGRIND_PACKAGES="valgrind"
+STYLE_PACKAGES="clang-format"
 CI_PACKAGES="yamllint docker-compose"
 case "${1:-}" in
     fuzz) PACKAGES="$PACKAGES $FUZZ_PACKAGES" ;;
     valgrind) PACKAGES="$PACKAGES $VALGRIND_PACKAGES" ;;
+    style) PACKAGES="$PACKAGES $STYLE_PACKAGES" ;;
     ci) PACKAGES="$PACKAGES $FUZZ_PACKAGES $VALGRIND_PACKAGES $CI_PACKAGES" ;;
     "") ;;
-    *) echo "usage: $0 [fuzz|valgrind|ci]" >&2; exit 2 ;;
+    *) echo "usage: $0 [fuzz|valgrind|style|ci]" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -1192,8 +1192,7 @@ static unsigned long long run_steal0, run_total0; /* /proc/stat when the run sta
 
 /* All CPUs' ticks from /proc/stat: busy (all but idle and iowait), in all,
  * and stolen by the hypervisor. */
-static int cpu_ticks(unsigned long long *busy, unsigned long long *total,
-                     unsigned long long *steal)
+static int cpu_ticks(unsigned long long *busy, unsigned long long *total, unsigned long long *steal)
 {
     unsigned long long v[8] = {0};
     FILE *fp = fopen("/proc/stat", "r");

@@ -65,8 +65,8 @@ Test(bench, measures_a_processor_and_writes_every_figure, .timeout = 300)
     cr_assert(rtt_us > 0 && rtt_us < 1e5, "loopback_rtt_us %f", rtt_us);
     cr_assert(json_is_number(json_object_get(speed, "steal_share")), "steal_share");
     cr_assert_leq(json_number_value(json_object_get(speed, "steal_share")), 1.0);
-    cr_assert_not_null(strstr(out, "this machine: a geofence event encoded and decoded in "),
-                       "%s", out);
+    cr_assert_not_null(strstr(out, "this machine: a geofence event encoded and decoded in "), "%s",
+                       out);
     cr_assert_eq(json_integer_value(json_object_get(root, "warmup_records")), 2000);
     cr_assert_not_null(strstr(out, "warm-up: 2000 records per processor"), "%s", out);
     json_t *procs = json_object_get(root, "processors");
