@@ -1363,7 +1363,6 @@ static int write_json(const opts_t *o, const result_t *res, char *path, size_t s
     gmtime_r(&now, &tm);
     strftime(date, sizeof date, "%Y-%m-%d", &tm);
     machine(desc, sizeof desc);
-    mkdir(o->out_dir, 0755);
     /* A second run on the same day and host does not replace the first:
      * <date>-<host>-2.json, -3, … so runs stay comparable. */
     snprintf(path, size, "%s/%s-%s%s.json", o->out_dir, date, host, o->pin ? "-pinned" : "");
@@ -1473,8 +1472,8 @@ static void help(void)
            "--keep leaves the stack's directory (processor, broker and Redis logs) in place.\n"
            "Prints a table and writes it as JSON to --out (default bench/results) as\n"
            "<date>-<host>.json (-pinned.json with --pin; -2, -3... for later runs that\n"
-           "day). Exit status 1 when a target is missed or a run fails, 2 on a bad\n"
-           "argument.\n");
+           "day); --out is made if missing, and checked before anything runs. Exit\n"
+           "status 1 when a target is missed or a run fails, 2 on a bad argument.\n");
 }
 
 static int own_flag(const char *flag)
@@ -1501,6 +1500,29 @@ static int int_opt(char **rest, int nrest, const char *name, int64_t min, int64_
         return -1;
     }
     return 0;
+}
+
+/* mkdir -p: 0, or -1 with errno. */
+static int make_dirs(const char *path)
+{
+    char buf[1024];
+    size_t len = strlen(path);
+    if (len == 0 || len >= sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(buf, path, len + 1);
+    for (char *p = buf + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(buf, 0755) == -1 && errno != EEXIST)
+            return -1;
+        *p = c;
+        if (!c)
+            return 0;
+    }
 }
 
 static int parse_opts(char **rest, int nrest, opts_t *o)
@@ -1556,6 +1578,11 @@ static int parse_opts(char **rest, int nrest, opts_t *o)
     } else {
         for (int p = 0; p < NPROCS; p++)
             o->selected[p] = true;
+    }
+    /* Where the results go is checked now, not after a run of an hour. */
+    if (make_dirs(o->out_dir) == -1 || access(o->out_dir, W_OK) == -1) {
+        fprintf(stderr, "footfall bench: --out %s: %s\n", o->out_dir, strerror(errno));
+        return -1;
     }
     return 0;
 }
@@ -1785,7 +1812,7 @@ int cmd_bench(int argc, char **argv)
     if (write_json(&o, res, path, sizeof path) == 0)
         printf("\nwritten to %s\n", path);
     else
-        fprintf(stderr, "footfall bench: cannot write %s\n", path), failed++;
+        fprintf(stderr, "footfall bench: cannot write %s: %s\n", path, strerror(errno)), failed++;
     status = failed ? 1 : 0;
 out:
     if (stack_up) {

@@ -28,9 +28,24 @@ Test(bench, measures_a_processor_and_writes_every_figure, .timeout = 300)
     pid_t stray = ff_spawn(stray_argv, NULL, "/dev/null");
     cr_assert_gt(stray, 0, "a stray redis-server starts");
     snprintf(stray_name, sizeof stray_name, "redis-server (pid %d)", (int)stray);
-    const char *argv[] = {FF_BIN_DIR "/footfall", "bench", "--records", "20000", "--rss-at",
-                          "5000", "--latency-seconds", "0", "--partitions", "4",
-                          "--processors", "shelf", "--out", dir, NULL};
+    /* The results go to a directory not made yet, two levels down. */
+    char outdir[160];
+    snprintf(outdir, sizeof outdir, "%s/results/today", dir);
+    const char *argv[] = {FF_BIN_DIR "/footfall",
+                          "bench",
+                          "--records",
+                          "20000",
+                          "--rss-at",
+                          "5000",
+                          "--latency-seconds",
+                          "0",
+                          "--partitions",
+                          "4",
+                          "--processors",
+                          "shelf",
+                          "--out",
+                          outdir,
+                          NULL};
     int rc = ff_run(argv, NULL, &out, &err);
     ff_reap(stray, SIGTERM, 5000);
     /* Targets may be missed on a load this small (exit 1), never a failure to run. */
@@ -39,9 +54,9 @@ Test(bench, measures_a_processor_and_writes_every_figure, .timeout = 300)
     cr_assert_null(strstr(err, "did not"), "%s", err);
 
     FILE *ls = NULL;
-    snprintf(path, sizeof path, "ls %s/*.json", dir);
+    snprintf(path, sizeof path, "ls %s/*.json", outdir);
     ls = popen(path, "r");
-    cr_assert(fgets(path, sizeof path, ls), "no JSON written to %s", dir);
+    cr_assert(fgets(path, sizeof path, ls), "no JSON written to %s", outdir);
     pclose(ls);
     path[strcspn(path, "\n")] = '\0';
     json_error_t jerr;
@@ -111,6 +126,15 @@ Test(bench, a_bad_option_names_itself_and_exits_2)
     const char *argv2[] = {FF_BIN_DIR "/footfall", "bench", "--records", "ten", NULL};
     cr_assert_eq(ff_run(argv2, NULL, &out, &err), 2);
     cr_assert_not_null(strstr(err, "--records"), "%s", err);
+    free(out);
+    free(err);
+    /* A results directory that cannot be made fails at once, not after the run. */
+    const char *argv3[] = {FF_BIN_DIR "/footfall", "bench", "--records", "1000", "--warmup", "0",
+                           "--no-memory", "--latency-seconds", "0", "--processors", "shelf",
+                           "--out", "/proc/footfall/results", NULL};
+    cr_assert_eq(ff_run(argv3, NULL, &out, &err), 2);
+    cr_assert_not_null(strstr(err, "--out /proc/footfall/results: "), "%s", err);
+    cr_assert_null(strstr(out, "warm-up"), "nothing ran: %s", out);
     free(out);
     free(err);
 }
