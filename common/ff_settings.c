@@ -56,8 +56,9 @@ const ff_setting_t ff_settings[] = {
      "on; off (no triggers: a REPLAY decision for each); replayed (sent, marked replayed=true); "
      "shadow:TOPIC (every output to TOPIC instead)"},
     {"offsets.plain_commit", FF_CONF_BOOL, "true", UNBOUNDED, FF_P_PROCS, NULL,
-     "also commit offsets outside the transaction (needed by the embedded broker; redundant "
-     "but harmless on Kafka)"},
+     "also commit offsets outside the transaction (needed by the embedded broker, which "
+     "ignores transactional offsets; on Kafka it keeps footfall_consumer_lag current, which "
+     "librdkafka counts from the consumer's own commits)"},
     {"state.cache.size", FF_CONF_INT, "200000", 0, 100000000, FF_P_SHELF, NULL,
      "entries of state a processor that owns its keys keeps in memory (0: none)"},
 
