@@ -103,7 +103,7 @@ struct ff_loop_s {
     ff_metrics_t *metrics;
     ff_status_t *status;
     ff_readiness_t outage; /* what the pause is waiting for */
-    ff_series_t *m_batch, *m_latency, *m_commits, *m_aborts, *m_restarts;
+    ff_series_t *m_batch, *m_latency, *m_commits, *m_aborts, *m_restarts_fatal, *m_restarts_stall;
     ff_series_t *m_conflicts, *m_replayed, *m_rounds, *m_cache_hits, *m_cache_misses;
     ff_series_t *m_phase[PHASE__COUNT];
     int64_t phase_us[PHASE__COUNT]; /* the last batch's, for the debug log */
@@ -244,8 +244,12 @@ void ff_loop_set_observability(ff_loop_t *loop, ff_metrics_t *metrics, ff_status
                                          "Kafka transactions by result", "result=\"committed\"");
     loop->m_aborts = ff_metrics_counter(metrics, "footfall_transactions_total",
                                         "Kafka transactions by result", "result=\"aborted\"");
-    loop->m_restarts = ff_metrics_counter(metrics, "footfall_client_restarts_total",
-                                          "Kafka clients recreated after a fatal error or a stall", "");
+    const char *restarts = "footfall_client_restarts_total",
+               *restarts_help = "Kafka clients recreated, by reason: a fatal error or a stall";
+    loop->m_restarts_fatal =
+        ff_metrics_counter(metrics, restarts, restarts_help, "reason=\"fatal\"");
+    loop->m_restarts_stall =
+        ff_metrics_counter(metrics, restarts, restarts_help, "reason=\"stall\"");
     loop->m_conflicts = ff_metrics_counter(
         metrics, "footfall_state_conflicts_total",
         "entity writes that lost a race (state changed since read) and were decided again", "");
@@ -1211,11 +1215,13 @@ static txn_rc_t transact(ff_loop_t *loop, char *errstr, size_t errstr_size)
     return TXN_OK;
 }
 
-static int restart_clients(ff_loop_t *loop, char *errstr, size_t errstr_size)
+/* Recreates both Kafka clients; why: the reason's series of
+ * footfall_client_restarts_total. */
+static int restart_clients(ff_loop_t *loop, ff_series_t *why, char *errstr, size_t errstr_size)
 {
     step(loop, "restarting the Kafka clients");
     loop->stats.restarts++;
-    ff_series_add(loop->m_restarts, 1);
+    ff_series_add(why, 1);
     ff_warn("kafka.restart", "restarting the Kafka clients: the batch in hand is dropped and "
             "will be read again from the committed offsets");
     drop_batch(loop);
@@ -1375,7 +1381,7 @@ static int probe_records(ff_loop_t *loop, const rd_kafka_topic_partition_list_t 
     return rc;
 }
 
-static int restart_clients(ff_loop_t *loop, char *errstr, size_t errstr_size);
+static int restart_clients(ff_loop_t *loop, ff_series_t *why, char *errstr, size_t errstr_size);
 
 /* See above. -1 only if restarting the clients failed. */
 static int check_stalled(ff_loop_t *loop, char *errstr, size_t errstr_size)
@@ -1406,7 +1412,7 @@ static int check_stalled(ff_loop_t *loop, char *errstr, size_t errstr_size)
                 (long long)loop->stall_timeout, gap.data, first);
         free(loop->stall_gap);
         loop->stall_gap = NULL;
-        if (restart_clients(loop, errstr, errstr_size) == -1)
+        if (restart_clients(loop, loop->m_restarts_stall, errstr, errstr_size) == -1)
             rc = -1;
         break;
     case 0:
@@ -1542,7 +1548,7 @@ int ff_loop_run(ff_loop_t *loop)
             outage_wait(loop, "kafka", errstr);
             if (ff_stop_requested)
                 goto out;
-            if (restart_clients(loop, errstr, sizeof errstr) == -1) {
+            if (restart_clients(loop, loop->m_restarts_fatal, errstr, sizeof errstr) == -1) {
                 ff_error("kafka.restart", "%s", errstr);
                 return -1;
             }

@@ -167,8 +167,12 @@ Test(metrics, counters_match_the_records_sent_and_readyz_follows_a_redis_outage)
 Test(metrics, partitions_librdkafka_never_fetches_are_noticed_and_the_clients_restarted)
 {
     const char *const topics[] = {"shelf.events", NULL};
+    char port_env[64], base[64];
+    int port = ff_free_port();
+    snprintf(port_env, sizeof port_env, "FOOTFALL_HTTP_PORT=%d", port);
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
     const char *const envp[] = {FF_TEST_NOW_ENV, "FOOTFALL_BATCH_TIMEOUT=50ms",
-                                "FOOTFALL_STALL_TIMEOUT=2s", NULL};
+                                "FOOTFALL_STALL_TIMEOUT=2s", port_env, NULL};
     char path[600], *text, *log;
     ff_msg_t *msgs;
     size_t n;
@@ -211,6 +215,13 @@ Test(metrics, partitions_librdkafka_never_fetches_are_noticed_and_the_clients_re
     }
     cr_assert(failed, "the processor's OffsetFetch is the one the broker failed");
     ff_env_wait_caught_up(&env, "footfall-shelf", topics, 90000);
+    /* The restart is counted under its reason, for an alert to tell apart. */
+    text = scrape(base);
+    cr_assert_eq(ff_metric(text, "footfall_client_restarts_total{reason=\"stall\"}"), 1, "%s",
+                 text);
+    cr_assert_eq(ff_metric(text, "footfall_client_restarts_total{reason=\"fatal\"}"), 0, "%s",
+                 text);
+    free(text);
     cr_assert_eq(ff_env_proc_stop(&env, p, SIGTERM), 0);
 
     log = ff_env_proc_log(&env, p);
