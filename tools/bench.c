@@ -1080,6 +1080,9 @@ typedef struct speed_s {
     double codec_ns, rtt_us;
 } speed_t;
 
+static speed_t speed = {NAN, NAN};
+static unsigned long long run_steal0, run_total0; /* /proc/stat when the run started */
+
 static double codec_reading(ff_codec_t *codec)
 {
     enum { ROUNDS = 20000 };
@@ -1098,11 +1101,11 @@ static double codec_reading(ff_codec_t *codec)
     ff_arena_t arena;
     ff_buf_t buf;
     int64_t t0;
-    double ns;
+    int done = 0;
     ff_arena_init(&arena, 0);
     ff_buf_init(&buf);
     t0 = ff_mono_us();
-    for (int i = 0; i < ROUNDS; i++) {
+    for (; done < ROUNDS; done++) {
         ff_buf_reset(&buf);
         ff_codec_encode(codec, FF_REC_GEOFENCE_EVENT, &in, &buf);
         if (ff_codec_decode(codec, FF_REC_GEOFENCE_EVENT, buf.data, buf.len, &arena, &out, &err,
@@ -1110,10 +1113,10 @@ static double codec_reading(ff_codec_t *codec)
             break;
         ff_arena_reset(&arena);
     }
-    ns = (double)(ff_mono_us() - t0) * 1000.0 / ROUNDS;
+    t0 = ff_mono_us() - t0;
     ff_buf_term(&buf);
     ff_arena_term(&arena);
-    return ns;
+    return done == ROUNDS ? (double)t0 * 1000.0 / ROUNDS : NAN;
 }
 
 enum { PING_ROUNDS = 5000 };
@@ -1164,17 +1167,14 @@ out:
     return done == PING_ROUNDS ? (double)(t1 - t0) / PING_ROUNDS : NAN;
 }
 
+/* The best of three of each reading (fmin skips a NAN), or NAN. */
 static speed_t speed_readings(ff_codec_t *codec)
 {
-    speed_t s = {INFINITY, INFINITY};
+    speed_t s = {NAN, NAN};
     for (int i = 0; i < 3; i++) {
-        double c = codec_reading(codec), r = rtt_reading();
-        s.codec_ns = fmin(s.codec_ns, c);
-        if (!isnan(r))
-            s.rtt_us = fmin(s.rtt_us, r);
+        s.codec_ns = fmin(s.codec_ns, codec_reading(codec));
+        s.rtt_us = fmin(s.rtt_us, rtt_reading());
     }
-    if (isinf(s.rtt_us))
-        s.rtt_us = NAN;
     return s;
 }
 
@@ -1187,8 +1187,6 @@ static speed_t speed_readings(ff_codec_t *codec)
  * the run goes on, and says so. */
 static double foreign_busy;
 static char foreign_procs[1024];
-static speed_t speed = {NAN, NAN};
-static unsigned long long run_steal0, run_total0; /* /proc/stat when the run started */
 
 /* All CPUs' ticks from /proc/stat: busy (all but idle and iowait), in all,
  * and stolen by the hypervisor. */
@@ -1211,8 +1209,16 @@ static int cpu_ticks(unsigned long long *busy, unsigned long long *total, unsign
     return 0;
 }
 
-/* The share of all CPU time since the run started that the hypervisor
- * took, or NAN. */
+/* Marks the start of the run for steal_share. */
+static void steal_start(void)
+{
+    unsigned long long busy;
+    if (cpu_ticks(&busy, &run_total0, &run_steal0) == -1)
+        run_total0 = 0;
+}
+
+/* The share of all CPU time since steal_start that the hypervisor took,
+ * or NAN. */
 static double steal_share(void)
 {
     unsigned long long busy, total, steal;
@@ -1709,11 +1715,7 @@ int cmd_bench(int argc, char **argv)
     printf("this machine: a geofence event encoded and decoded in %.0f ns, a loopback round "
            "trip in %.1f us (compare runs by these first)\n",
            speed.codec_ns, speed.rtt_us);
-    {
-        unsigned long long busy;
-        if (cpu_ticks(&busy, &run_total0, &run_steal0) == -1)
-            run_total0 = 0;
-    }
+    steal_start();
     curl_global_init(CURL_GLOBAL_DEFAULT);
     ff_exe_dir(bin, sizeof bin);
     if (ff_stack_init(&st, bin) == -1) {
