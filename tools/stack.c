@@ -558,13 +558,17 @@ int ff_stack_stop_proc(ff_stack_t *s, int index, int sig)
     return rc;
 }
 
-const char *ff_proc_stat(pid_t pid, char *buf, size_t size)
+/* pid's stat, or its thread tid's (tid > 0). */
+static const char *read_stat(pid_t pid, pid_t tid, char *buf, size_t size)
 {
-    char path[64];
+    char path[96];
     const char *paren;
     FILE *fp;
     size_t n;
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    if (tid > 0)
+        snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+    else
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
     if (pid <= 0 || !(fp = fopen(path, "r")))
         return NULL;
     n = fread(buf, 1, size - 1, fp);
@@ -574,6 +578,16 @@ const char *ff_proc_stat(pid_t pid, char *buf, size_t size)
      * after the last ')'. */
     paren = strrchr(buf, ')');
     return paren && paren[1] == ' ' ? paren + 2 : NULL;
+}
+
+const char *ff_proc_stat(pid_t pid, char *buf, size_t size)
+{
+    return read_stat(pid, 0, buf, size);
+}
+
+const char *ff_task_stat(pid_t pid, pid_t tid, char *buf, size_t size)
+{
+    return read_stat(pid, tid, buf, size);
 }
 
 bool ff_stack_proc_running(const ff_stack_t *s, int index)

@@ -96,6 +96,8 @@ bool ff_stack_proc_running(const ff_stack_t *s, int index);
 /* /proc/<pid>/stat read into buf; returns its fields from the state on
  * (after "pid (comm) "), or NULL if there is no such process. */
 const char *ff_proc_stat(pid_t pid, char *buf, size_t size);
+/* The same for one thread of pid: /proc/<pid>/task/<tid>/stat. */
+const char *ff_task_stat(pid_t pid, pid_t tid, char *buf, size_t size);
 /* Stops everything (processors first) and removes the directory. */
 void ff_stack_stop(ff_stack_t *s);
 

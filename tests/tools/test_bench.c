@@ -105,6 +105,22 @@ Test(bench, measures_a_processor_and_writes_every_figure, .timeout = 300)
     cr_assert_gt(get[2], 0);
     cr_assert_lt(get[2], 0.1);
     cr_assert_gt(get[3], 0, "the processor used CPU");
+    /* How busy each was while it caught up, in CPUs: every one worked,
+     * none beyond the machine, the main thread within its process; and the
+     * throughput target names the busier of Redis and the main thread. */
+    json_t *busy = json_object_get(shelf, "cpus_busy");
+    const char *busy_keys[] = {"processor", "processor_main_thread", "redis", "broker"};
+    double ncpu = (double)sysconf(_SC_NPROCESSORS_ONLN);
+    for (size_t i = 0; i < 4; i++) {
+        double v = json_number_value(json_object_get(busy, busy_keys[i]));
+        cr_assert(v > 0 && v <= ncpu + 0.1, "cpus_busy.%s %f", busy_keys[i], v);
+    }
+    cr_assert_leq(json_number_value(json_object_get(busy, "processor_main_thread")),
+                  json_number_value(json_object_get(busy, "processor")) + 0.01);
+    cr_assert(
+        strstr(out, "of the ceiling (>= 70%; the busiest: redis-server at ") ||
+            strstr(out, "of the ceiling (>= 70%; the busiest: the processor's main thread at "),
+        "%s", out);
     cr_assert_null(json_object_get(shelf, "p99_ms"), "no latency run was asked for");
     cr_assert_gt(get[5], 1, "an RSS in MB");
     cr_assert_gt(get[6], 1);
