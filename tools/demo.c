@@ -302,6 +302,10 @@ static int start_stack(demo_t *d, char *errstr, size_t errstr_size)
     }
     printf("  stores S001 and S002 at UTC%s (early afternoon), S003 at UTC%s (night)\n", day_tz,
            night_tz);
+    /* The stack stops with the demo: its state can be read only meanwhile. */
+    printf("  state, while it runs: FOOTFALL_REDIS_URL=%s %s/footfall state customer C0001\n"
+           "                        (or: state store S001)\n",
+           d->stack.redis_url, bin);
     ff_conf_set(d->conf, "kafka.bootstrap.servers", d->stack.bootstrap, "demo", errstr,
                 errstr_size);
     ff_conf_set(d->conf, "redis.url", d->stack.redis_url, "demo", errstr, errstr_size);
@@ -354,8 +358,8 @@ static void summary(demo_t *d, int64_t elapsed)
     printf("\n  stock alerts         %lld LOW, %lld OUT, %lld RESTOCKED (%lld high priority)\n",
            (long long)d->alerts[FF_LEVEL_LOW], (long long)d->alerts[FF_LEVEL_OUT],
            (long long)d->alerts[FF_LEVEL_RESTOCKED], (long long)d->alerts_high);
-    printf("  state                %s (keys ff:{c:<customer>}:*, ff:{s:<store>}:*)\n",
-           d->stack.redis_url);
+    printf("  state                keys ff:{c:<customer>}:*, ff:{s:<store>}:*; it goes with the "
+           "stack\n");
     printf("\n  (purchases are simulated: the generator makes offered customers buy more often,\n"
            "   so the lift shows how footfall measures it, not what offers would earn)\n");
 }
