@@ -31,14 +31,41 @@ typedef struct src_s {
     int64_t floor;
 } src_t;
 
-/* One write of ff_apply.lua's list (op, key index, argc, args), kept as
- * the protocol sends it: formatted once, copied once. */
+/* One write of ff_apply.lua's list (op, key index, argc, args). A raw op
+ * is kept as the protocol sends it: formatted once, copied once. HINCRBY
+ * and HINCRBYCAP (an incr) and HSET are kept apart until the write, so
+ * that a later write of the same key can be merged into them (add_incr,
+ * add_hset): a customer's batch of ten purchases then sends one HSET of
+ * their SKUs and one HINCRBY of their spend, not ten of each. */
+typedef enum { OP_RAW, OP_INCR, OP_HSET } op_kind_t;
+
+/* Field/value pairs of an HSET, as bulk strings. */
+typedef struct pairs_s {
+    struct pairs_s *next;
+    size_t nargs, len;
+    char resp[];
+} pairs_t;
+
 typedef struct op_s {
     struct op_s *next;
-    size_t nargs; /* 3 + its argc */
+    struct op_s *key_prev; /* the op before it on the same key, or NULL */
+    op_kind_t kind;
+    int keyidx;
+    const char *field; /* OP_INCR: the field, its length, the sum, the cap (0: none) */
+    size_t field_len;
+    int64_t by, max;
+    pairs_t *more, **more_tail; /* OP_HSET: its field/value pairs */
+    size_t nargs;               /* OP_RAW: 3 + its argc; OP_HSET: the pairs' argc in all */
     size_t len;
-    char resp[];
+    char resp[]; /* OP_RAW: the whole op */
 } op_t;
+
+/* What a write of an entity keeps per key index: its last op (for the
+ * merges) and the TTL the write ends with, 0 if none. */
+typedef struct kslot_s {
+    op_t *last;
+    int64_t ttl;
+} kslot_t;
 
 typedef struct wkey_s {
     const char *s;
@@ -65,8 +92,8 @@ struct ff_ent_private_s {
     size_t nkeys, capkeys;
     op_t *ops, **ops_tail;
     size_t nops;
-    int64_t *ttl; /* by key index: the PEXPIRE the write ends with, 0 if none */
-    size_t capttl, nttl;
+    kslot_t *kslots; /* by key index */
+    size_t capkslots, nttl;
     guard_t *guards;
     size_t nguards;
     size_t write_cmd;
@@ -229,35 +256,151 @@ static int key_index(ff_ent_t *e, const char *key)
     return (int)p->nkeys;
 }
 
-static void add_op(ff_ent_t *e, const char *cmd, const char *key, int nargs,
-                    const char *const *args, const size_t *lens)
+/* The slot of key index idx, grown to hold it. */
+static kslot_t *kslot(ff_ent_t *e, int idx)
 {
     struct ff_ent_private_s *p = e->priv;
-    char keyidx[24], argc[24];
-    size_t nkeyidx = ff_fmt_i64(keyidx, key_index(e, key)), nargc = ff_fmt_i64(argc, nargs);
-    size_t ncmd = strlen(cmd), some[4], *len = some, total;
-    op_t *op;
-    char *w;
-    if ((size_t)nargs > FF_ARRAY_LEN(some))
-        len = ff_arena_alloc(e->arena, (size_t)nargs * sizeof(*len));
-    total = ff_resp_bulk_len(ncmd) + ff_resp_bulk_len(nkeyidx) + ff_resp_bulk_len(nargc);
-    for (int i = 0; i < nargs; i++) {
-        len[i] = lens ? lens[i] : strlen(args[i]);
-        total += ff_resp_bulk_len(len[i]);
+    if ((size_t)idx >= p->capkslots) {
+        size_t cap = p->capkslots ? p->capkslots * 2 : 16;
+        while (cap <= (size_t)idx)
+            cap *= 2;
+        kslot_t *grown = ff_arena_alloc(e->arena, cap * sizeof(*grown));
+        memset(grown, 0, cap * sizeof(*grown));
+        if (p->capkslots)
+            memcpy(grown, p->kslots, p->capkslots * sizeof(*grown));
+        p->kslots = grown;
+        p->capkslots = cap;
     }
-    op = ff_arena_alloc(e->arena, sizeof(*op) + total);
-    op->next = NULL;
-    op->nargs = 3 + (size_t)nargs;
-    op->len = total;
-    w = op->resp;
-    w += ff_resp_bulk(w, cmd, ncmd);
-    w += ff_resp_bulk(w, keyidx, nkeyidx);
-    w += ff_resp_bulk(w, argc, nargc);
-    for (int i = 0; i < nargs; i++)
-        w += ff_resp_bulk(w, args[i], len[i]);
+    return &p->kslots[idx];
+}
+
+/* A new op of kind on key idx with room for len bytes of resp, linked last. */
+static op_t *new_op(ff_ent_t *e, op_kind_t kind, int idx, size_t len)
+{
+    struct ff_ent_private_s *p = e->priv;
+    kslot_t *slot = kslot(e, idx);
+    op_t *op = ff_arena_alloc(e->arena, sizeof(*op) + len);
+    memset(op, 0, sizeof(*op));
+    op->kind = kind;
+    op->keyidx = idx;
+    op->len = len;
+    op->key_prev = slot->last;
+    slot->last = op;
     *p->ops_tail = op;
     p->ops_tail = &op->next;
     p->nops++;
+    return op;
+}
+
+/* The bulk strings of args (lens, or NULL for C strings) into w; their size
+ * when w is NULL. */
+static size_t put_args(char *w, int nargs, const char *const *args, const size_t *lens)
+{
+    size_t total = 0;
+    for (int i = 0; i < nargs; i++) {
+        size_t n = lens ? lens[i] : strlen(args[i]);
+        total += w ? ff_resp_bulk(w + total, args[i], n) : ff_resp_bulk_len(n);
+    }
+    return total;
+}
+
+static void add_op(ff_ent_t *e, const char *cmd, const char *key, int nargs,
+                   const char *const *args, const size_t *lens)
+{
+    char keyidx[24], argc[24];
+    int idx = key_index(e, key);
+    size_t nkeyidx = ff_fmt_i64(keyidx, idx), nargc = ff_fmt_i64(argc, nargs);
+    size_t ncmd = strlen(cmd), head;
+    head = ff_resp_bulk_len(ncmd) + ff_resp_bulk_len(nkeyidx) + ff_resp_bulk_len(nargc);
+    op_t *op = new_op(e, OP_RAW, idx, head + put_args(NULL, nargs, args, lens));
+    char *w = op->resp;
+    op->nargs = 3 + (size_t)nargs;
+    w += ff_resp_bulk(w, cmd, ncmd);
+    w += ff_resp_bulk(w, keyidx, nkeyidx);
+    w += ff_resp_bulk(w, argc, nargc);
+    put_args(w, nargs, args, lens);
+}
+
+/* The most of an HSET's arguments one merge makes (the script unpacks
+ * them onto Lua's stack in one call). */
+#define HSET_MERGE_MAX_ARGS 256
+
+/* HSET of nargs field/value args on key: merged into the key's last op when
+ * that is an HSET too (the same writes, in the same order). */
+static void add_hset(ff_ent_t *e, const char *key, int nargs, const char *const *args,
+                     const size_t *lens)
+{
+    int idx = key_index(e, key);
+    op_t *op = kslot(e, idx)->last;
+    size_t len = put_args(NULL, nargs, args, lens);
+    if (!op || op->kind != OP_HSET || op->nargs + (size_t)nargs > HSET_MERGE_MAX_ARGS) {
+        op = new_op(e, OP_HSET, idx, 0);
+        op->more_tail = &op->more;
+    }
+    pairs_t *pairs = ff_arena_alloc(e->arena, sizeof(*pairs) + len);
+    pairs->next = NULL;
+    pairs->nargs = (size_t)nargs;
+    pairs->len = put_args(pairs->resp, nargs, args, lens);
+    *op->more_tail = pairs;
+    op->more_tail = &pairs->next;
+    op->nargs += (size_t)nargs;
+}
+
+/* How far back add_incr looks for an incr of the same field. */
+#define INCR_MERGE_LOOKBACK 32
+
+/* HINCRBY (max <= 0) or HINCRBYCAP of field on key: added to an incr of the
+ * same field and cap among the key's last ops when only incrs come after
+ * it. Neither deletes a field, so the field exists after the merged op
+ * exactly when it would after both, and every op between sees the same
+ * fields. */
+static void add_incr(ff_ent_t *e, const char *key, const char *field, int64_t by, int64_t max)
+{
+    int idx = key_index(e, key);
+    size_t flen = strlen(field);
+    int64_t cap = max > 0 ? max : 0, sum;
+    int n = 0;
+    for (op_t *o = kslot(e, idx)->last; o && o->kind == OP_INCR && n < INCR_MERGE_LOOKBACK;
+         o = o->key_prev, n++) {
+        if (o->field_len != flen || memcmp(o->field, field, flen))
+            continue;
+        if (o->max == cap && !__builtin_add_overflow(o->by, by, &sum)) {
+            o->by = sum;
+            return;
+        }
+        break;
+    }
+    op_t *op = new_op(e, OP_INCR, idx, 0);
+    op->field = ff_arena_strndup(e->arena, field, flen);
+    op->field_len = flen;
+    op->by = by;
+    op->max = cap;
+}
+
+/* An op into the script's arguments. */
+static void write_op(ff_rpipe_t *pipe, const op_t *op)
+{
+    switch (op->kind) {
+    case OP_RAW:
+        ff_rpipe_raw(pipe, op->resp, op->len, op->nargs);
+        return;
+    case OP_INCR:
+        ff_rpipe_arg_str(pipe, op->max ? "HINCRBYCAP" : "HINCRBY");
+        ff_rpipe_arg_i64(pipe, op->keyidx);
+        ff_rpipe_arg_i64(pipe, op->max ? 3 : 2);
+        ff_rpipe_arg(pipe, op->field, op->field_len);
+        ff_rpipe_arg_i64(pipe, op->by);
+        if (op->max)
+            ff_rpipe_arg_i64(pipe, op->max);
+        return;
+    case OP_HSET:
+        ff_rpipe_arg_str(pipe, "HSET");
+        ff_rpipe_arg_i64(pipe, op->keyidx);
+        ff_rpipe_arg_i64(pipe, (int64_t)op->nargs);
+        for (const pairs_t *m = op->more; m; m = m->next)
+            ff_rpipe_raw(pipe, m->resp, m->len, m->nargs);
+        return;
+    }
 }
 
 void ff_ent_op(ff_ent_t *e, const char *cmd, const char *key, int nargs, const char *const *args,
@@ -269,13 +412,16 @@ void ff_ent_op(ff_ent_t *e, const char *cmd, const char *key, int nargs, const c
         fprintf(stderr, "footfall: ff_ent_op %s is not an op of ff_apply.lua\n", cmd);
         abort();
     }
-    add_op(e, cmd, key, nargs, args, lens);
+    if (!strcmp(cmd, "HSET"))
+        add_hset(e, key, nargs, args, lens);
+    else
+        add_op(e, cmd, key, nargs, args, lens);
 }
 
 void ff_ent_hset(ff_ent_t *e, const char *key, const char *field, const char *value)
 {
     const char *args[2] = {field, value};
-    add_op(e, "HSET", key, 2, args, NULL);
+    add_hset(e, key, 2, args, NULL);
 }
 
 void ff_ent_hsetf(ff_ent_t *e, const char *key, const char *field, const char *fmt, ...)
@@ -299,10 +445,7 @@ void ff_ent_hset_i64(ff_ent_t *e, const char *key, const char *field, int64_t v)
 
 void ff_ent_hincrby(ff_ent_t *e, const char *key, const char *field, int64_t by)
 {
-    char num[24];
-    const char *args[2] = {field, num};
-    num[ff_fmt_i64(num, by)] = '\0';
-    add_op(e, "HINCRBY", key, 2, args, NULL);
+    add_incr(e, key, field, by, 0);
 }
 
 void ff_ent_hincrby_z(ff_ent_t *e, const char *key, const char *field, int64_t by)
@@ -316,11 +459,7 @@ void ff_ent_hincrby_z(ff_ent_t *e, const char *key, const char *field, int64_t b
 void ff_ent_hincrby_cap(ff_ent_t *e, const char *key, const char *field, int64_t by,
                         int64_t max)
 {
-    char num[24], cap[24];
-    const char *args[3] = {field, num, cap};
-    num[ff_fmt_i64(num, by)] = '\0';
-    cap[ff_fmt_i64(cap, max)] = '\0';
-    add_op(e, max > 0 ? "HINCRBYCAP" : "HINCRBY", key, max > 0 ? 3 : 2, args, NULL);
+    add_incr(e, key, field, by, max);
 }
 
 void ff_ent_hset_cap(ff_ent_t *e, const char *key, const char *field, const char *value,
@@ -329,7 +468,10 @@ void ff_ent_hset_cap(ff_ent_t *e, const char *key, const char *field, const char
     char cap[24];
     const char *args[3] = {field, value, cap};
     cap[ff_fmt_i64(cap, max)] = '\0';
-    add_op(e, max > 0 ? "HSETCAP" : "HSET", key, max > 0 ? 3 : 2, args, NULL);
+    if (max > 0)
+        add_op(e, "HSETCAP", key, 3, args, NULL);
+    else
+        add_hset(e, key, 2, args, NULL);
 }
 
 void ff_ent_hprune(ff_ent_t *e, const char *key, int64_t max)
@@ -349,25 +491,14 @@ void ff_ent_hdel(ff_ent_t *e, const char *key, const char *field)
 void ff_ent_pexpire(ff_ent_t *e, const char *key, int64_t ms)
 {
     struct ff_ent_private_s *p = e->priv;
-    size_t idx = (size_t)key_index(e, key);
-    if (idx >= p->capttl) {
-        size_t cap = p->capttl ? p->capttl * 2 : 16;
-        while (cap <= idx)
-            cap *= 2;
-        int64_t *grown = ff_arena_alloc(e->arena, cap * sizeof(*grown));
-        memset(grown, 0, cap * sizeof(*grown));
-        if (p->capttl)
-            memcpy(grown, p->ttl, p->capttl * sizeof(*grown));
-        p->ttl = grown;
-        p->capttl = cap;
-    }
+    kslot_t *slot = kslot(e, key_index(e, key));
     /* Only a key's last TTL counts, and setting it after every other write
      * of the batch leaves the same state: one PEXPIRE per key, after all
      * the other ops (append_write). A hot customer's batch otherwise sends
      * one per event. */
-    if (!p->ttl[idx])
+    if (!slot->ttl)
         p->nttl++;
-    p->ttl[idx] = ms > 0 ? ms : 1;
+    slot->ttl = ms > 0 ? ms : 1;
 }
 
 void ff_ent_guard(ff_ent_t *e, const char *key, const char *field, const char *expected)
@@ -618,8 +749,8 @@ static void ent_reset(ff_engine_t *engine, ff_ent_t *e)
     p->ops = NULL;
     p->ops_tail = &p->ops;
     p->nops = 0;
-    p->ttl = NULL;
-    p->capttl = p->nttl = 0;
+    p->kslots = NULL;
+    p->capkslots = p->nttl = 0;
     p->guards = NULL;
     p->nguards = 0;
     p->write_cmd = SIZE_MAX;
@@ -976,14 +1107,14 @@ static void append_write(ff_engine_t *engine, ff_ent_t *e, ff_rpipe_t *pipe)
     }
     ff_rpipe_arg_i64(pipe, (int64_t)(p->nops + p->nttl));
     for (op_t *op = p->ops; op; op = op->next)
-        ff_rpipe_raw(pipe, op->resp, op->len, op->nargs);
-    for (size_t k = 0; k < p->capttl; k++) {
-        if (!p->ttl[k])
+        write_op(pipe, op);
+    for (size_t k = 0; k < p->capkslots; k++) {
+        if (!p->kslots[k].ttl)
             continue;
         ff_rpipe_arg_str(pipe, "PEXPIRE");
         ff_rpipe_arg_i64(pipe, (int64_t)k);
         ff_rpipe_arg_i64(pipe, 1);
-        ff_rpipe_arg_i64(pipe, p->ttl[k]);
+        ff_rpipe_arg_i64(pipe, p->kslots[k].ttl);
     }
     FF_ENT_FOREACH(e, ev)
         if (!ev->replay && ev->outputs)

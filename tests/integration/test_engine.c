@@ -659,29 +659,41 @@ static int64_t info_count(const char *section, const char *name)
     return n;
 }
 
+/* An engine for a processor of ops (no state of its own). */
+static ff_engine_t *engine_of(const ff_engine_ops_t *ops)
+{
+    ff_engine_opts_t opts = {.prefix = "ff", .outcome_ttl_ms = 86400000};
+    return ff_engine_new(redis, codec, ops, NULL, &opts);
+}
+
+/* Records [from, to) of store through eng as one batch, Redis's command
+ * counts reset before. */
+static void run_batch(ff_engine_t *eng, int from, int to, const char *store)
+{
+    ff_event_t evs[8];
+    int64_t floors[8];
+    char err[256];
+    freeReplyObject(ff_env_redis(&env, "CONFIG RESETSTAT"));
+    batch(evs, floors, from, to, store);
+    cr_assert_eq(ff_engine_run(eng, evs, (size_t)(to - from), floors, &arena, err, sizeof err), 0,
+                 "%s", err);
+}
+
 Test(engine, a_key_gets_the_last_ttl_of_its_batch_once_after_its_writes)
 {
     static const ff_engine_ops_t ttl_ops = {.entity = toy_entity, .read = ttl_read,
                                              .decide = ttl_decide};
-    ff_engine_opts_t opts = {.prefix = "ff", .outcome_ttl_ms = 86400000};
-    ff_engine_t *eng = ff_engine_new(redis, codec, &ttl_ops, NULL, &opts);
-    ff_event_t evs[3];
-    int64_t floors[3];
-    char err[256];
+    ff_engine_t *eng = engine_of(&ttl_ops);
 
     /* One record: the TTL asked for before the key exists still holds. */
-    freeReplyObject(ff_env_redis(&env, "CONFIG RESETSTAT"));
-    batch(evs, floors, 0, 1, "T");
-    cr_assert_eq(ff_engine_run(eng, evs, 1, floors, &arena, err, sizeof err), 0, "%s", err);
+    run_batch(eng, 0, 1, "T");
     redisReply *ttl = ff_env_redis(&env, "PTTL ff:{s:T}:ttl");
     cr_assert(ttl->integer > 90000 && ttl->integer <= 100000, "PTTL %lld", ttl->integer);
     freeReplyObject(ttl);
 
     /* Three: the last TTL, one PEXPIRE for the key (and the script's own
      * for the outcomes). */
-    freeReplyObject(ff_env_redis(&env, "CONFIG RESETSTAT"));
-    batch(evs, floors, 1, 4, "T");
-    cr_assert_eq(ff_engine_run(eng, evs, 3, floors, &arena, err, sizeof err), 0, "%s", err);
+    run_batch(eng, 1, 4, "T");
     ttl = ff_env_redis(&env, "PTTL ff:{s:T}:ttl");
     cr_assert(ttl->integer > 290000 && ttl->integer <= 300000, "PTTL %lld", ttl->integer);
     freeReplyObject(ttl);
@@ -714,6 +726,54 @@ static char *hash_text(const char *key)
     free(pairs);
     freeReplyObject(r);
     return ff_buf_detach(&out);
+}
+
+/* A processor whose records each write three keys with ops the engine
+ * merges, and then writes that must stay apart. */
+static ff_ent_step_t merge_decide(void *proc, ff_ent_t *e, int round)
+{
+    const char *sets = ff_ent_key(e, "sets"), *sums = ff_ent_key(e, "sums");
+    const char *capped = ff_ent_key(e, "capped");
+    int i = 0;
+    (void)proc;
+    (void)round;
+    FF_ENT_FOREACH (e, ev) {
+        char field[8], value[8];
+        snprintf(field, sizeof field, "f%d", i);
+        snprintf(value, sizeof value, "v%d", i);
+        ff_ent_hset(e, sets, field, value);
+        ff_ent_hincrby(e, sums, "spend", 10 * (i + 1));
+        ff_ent_hincrby(e, sums, "n", 1);
+        ff_ent_hincrby_cap(e, capped, "x", 1, 5);
+        i++;
+    }
+    ff_ent_hset(e, sets, "f0", "last"); /* the same field again: the last value wins */
+    ff_ent_hincrby_z(e, sums, "n", -3); /* n reaches 0: deleted... */
+    ff_ent_hincrby(e, sums, "n", 2);    /* ...and written again, not merged before it */
+    return FF_ENT_DONE;
+}
+
+Test(engine, writes_of_a_key_are_merged_into_fewer_ops_with_the_same_result)
+{
+    static const ff_engine_ops_t merge_ops = {
+        .entity = toy_entity, .read = ttl_read, .decide = merge_decide};
+    ff_engine_t *eng = engine_of(&merge_ops);
+
+    run_batch(eng, 0, 3, "M");
+    char *sets = hash_text("ff:{s:M}:sets"), *sums = hash_text("ff:{s:M}:sums");
+    char *capped = hash_text("ff:{s:M}:capped");
+    cr_assert_str_eq(sets, "f0=last f1=v1 f2=v2");
+    cr_assert_str_eq(sums, "n=2 spend=60");
+    cr_assert_str_eq(capped, "x=3");
+    /* Unmerged: 3 HSETs of sets, 9 HINCRBYs, and the HINCRBYZ's. Merged:
+     * one HSET of sets (and the applied offset's, and n's after its
+     * delete), one HINCRBY each of spend, n and x, and the HINCRBYZ's. */
+    cr_assert_eq(info_count("commandstats", "cmdstat_hset:calls="), 3);
+    cr_assert_eq(info_count("commandstats", "cmdstat_hincrby:calls="), 4);
+    free(sets);
+    free(sums);
+    free(capped);
+    ff_engine_destroy(eng);
 }
 
 /* ff_apply.lua's ops, one sequence at a time, against the hash they leave:
