@@ -353,7 +353,9 @@ static void add_hset(ff_ent_t *e, const char *key, int nargs, const char *const 
  * same field and cap among the key's last ops when only incrs come after
  * it. Neither deletes a field, so the field exists after the merged op
  * exactly when it would after both, and every op between sees the same
- * fields. */
+ * fields. (Redis checks each HINCRBY for int64 overflow, so a counter
+ * within its increments of the limit would fail at another op, or not at
+ * all; footfall's counters are counts and amounts, nowhere near it.) */
 static void add_incr(ff_ent_t *e, const char *key, const char *field, int64_t by, int64_t max)
 {
     int idx = key_index(e, key);
