@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -497,6 +498,33 @@ void ff_format_rfc3339(int64_t ms, char *buf, size_t size)
     snprintf(buf, size, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", (long long)y, m, d,
              (int)(rem / 3600000), (int)(rem / 60000 % 60), (int)(rem / 1000 % 60),
              (int)(rem % 1000));
+}
+
+int ff_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+void ff_window_quantiles(const int64_t *t, const double *v, size_t n, int64_t from, int64_t width,
+                         size_t nwin, double q, double *out)
+{
+    double *in = ff_calloc(n ? n : 1, sizeof(*in));
+    for (size_t w = 0; w < nwin; w++) {
+        int64_t lo = from + (int64_t)w * width, hi = lo + width;
+        size_t k = 0, rank;
+        for (size_t i = 0; i < n; i++)
+            if (t[i] >= lo && t[i] < hi)
+                in[k++] = v[i];
+        if (!k) {
+            out[w] = NAN;
+            continue;
+        }
+        qsort(in, k, sizeof(*in), ff_cmp_double);
+        rank = (size_t)ceil(q * (double)k);
+        out[w] = in[rank ? rank - 1 : 0];
+    }
+    free(in);
 }
 
 int ff_parse_time_ms(const char *s, int64_t *out)

@@ -91,6 +91,15 @@ void ff_format_rfc3339(int64_t ms, char *buf, size_t size);
 /* Parses an RFC 3339 UTC time ("2026-11-23T10:45:00Z", fraction optional,
  * "Z" or "+00:00"), or a bare integer of epoch ms. 0 on success, -1 on error. */
 int ff_parse_time_ms(const char *s, int64_t *out);
+
+/* qsort's comparison of doubles, ascending. */
+int ff_cmp_double(const void *a, const void *b);
+/* Quantile q (0 < q <= 1: the value at rank ceil(q * k) of the k that
+ * fall in the window) of the values v[i] by window of their times t[i]:
+ * out[w] for [from + w * width, from + (w + 1) * width), w < nwin; NAN for
+ * a window with none. v is left as it was. */
+void ff_window_quantiles(const int64_t *t, const double *v, size_t n, int64_t from, int64_t width,
+                         size_t nwin, double q, double *out);
 /* The civil day number (days since 1970-01-01) of ms, floor division. */
 int64_t ff_day_of_ms(int64_t ms);
 

@@ -115,6 +115,8 @@ typedef struct cmdstat_s {
     double calls, usec;
 } cmdstat_t;
 
+#define MAX_LATWIN 20
+
 typedef struct result_s {
     bool ran, latency_ran;
     int64_t records;       /* in the measured window */
@@ -132,6 +134,13 @@ typedef struct result_s {
     int64_t latency_samples;
     double latency_rate;
     double commit_p50_ms_le, commit_p99_ms_le; /* the processor's own histogram */
+    /* The latency run, to tell a queue from a tail: how busy each process
+     * was, the processor's batches, and p50/p99 by window of event time. */
+    double lat_busy[NBUSY], lat_harness_busy;
+    double lat_batch_records, lat_phase_ms[NPHASES];
+    double lat_window_s;
+    int nlatwin;
+    double lat_p50w[MAX_LATWIN], lat_p99w[MAX_LATWIN];
     double rss_mb_1m, rss_mb_10m, peak_rss_mb;
     int64_t memory_records;
     double batch_records, phase_ms[NPHASES]; /* per batch, on average */
@@ -664,6 +673,29 @@ static void sample(probe_t *pr, sample_t *s)
         freeReplyObject(r);
 }
 
+/* CPUs each kept busy between two samples (CPU seconds a second). */
+static void busy_between(const sample_t *a, const sample_t *b, double busy[NBUSY])
+{
+    double secs = (double)(b->at_us - a->at_us) / MILLION;
+    busy[BUSY_PROC] = (b->cpu_proc - a->cpu_proc) / secs;
+    busy[BUSY_MAIN] = (b->cpu_main - a->cpu_main) / secs;
+    busy[BUSY_REDIS] = (b->cpu_redis - a->cpu_redis) / secs;
+    busy[BUSY_BROKER] = (b->cpu_broker - a->cpu_broker) / secs;
+}
+
+/* Records per batch, and ms per batch in each step, between two samples
+ * (left alone when no batch was committed between them). */
+static void batches_between(const sample_t *a, const sample_t *b, double *records,
+                            double phase_ms[NPHASES])
+{
+    double n = b->batches - a->batches;
+    if (!(n > 0))
+        return;
+    *records = (b->consumed - a->consumed) / n;
+    for (int i = 0; i < NPHASES; i++)
+        phase_ms[i] = (b->phase_s[i] - a->phase_s[i]) / n * 1000.0;
+}
+
 /* ---- one processor from an empty group to caught up --------------------------------- */
 
 static int start_proc(ff_stack_t *st, int p, int http_port)
@@ -779,17 +811,9 @@ static int throughput(ff_stack_t *st, const ff_conf_t *pconf, ff_codec_t *codec,
         res->cpu_s_per_million = (last.cpu_proc - first.cpu_proc) / n * MILLION;
         res->redis_cpu_s_per_million = (last.cpu_redis - first.cpu_redis) / n * MILLION;
         res->broker_cpu_s_per_million = (last.cpu_broker - first.cpu_broker) / n * MILLION;
-        res->busy[BUSY_PROC] = (last.cpu_proc - first.cpu_proc) / secs;
-        res->busy[BUSY_MAIN] = (last.cpu_main - first.cpu_main) / secs;
-        res->busy[BUSY_REDIS] = (last.cpu_redis - first.cpu_redis) / secs;
-        res->busy[BUSY_BROKER] = (last.cpu_broker - first.cpu_broker) / secs;
+        busy_between(&first, &last, res->busy);
         res->ncmds = cmdstats_between(&first, &last, n, res->cmds);
-        if (last.batches > first.batches) {
-            double b = last.batches - first.batches;
-            res->batch_records = n / b;
-            for (int i = 0; i < NPHASES; i++)
-                res->phase_ms[i] = (last.phase_s[i] - first.phase_s[i]) / b * 1000.0;
-        }
+        batches_between(&first, &last, &res->batch_records, res->phase_ms);
     } else {
         rc = -1;
         fprintf(stderr, "footfall bench: %s stopped making progress at %.0f records (log: %s)\n",
@@ -869,6 +893,7 @@ typedef struct lat_s {
     _Atomic int64_t from_ms, to_ms; /* event times that count */
     atomic_int stop, ready;
     double *ms;
+    int64_t *ts; /* each sample's event time */
     size_t n, cap;
     int64_t outputs;
 } lat_t;
@@ -932,11 +957,13 @@ static void *latency_consumer(void *opaque)
                 ff_codec_decode(codec, type, m->payload, m->len, &arena, &out, &err, NULL) == 0) {
                 int64_t ts = output_ts(type, &out);
                 l->outputs++;
-                if (ts >= atomic_load(&l->from_ms) && ts <= atomic_load(&l->to_ms)) {
+                if (ts >= atomic_load(&l->from_ms) && ts < atomic_load(&l->to_ms)) {
                     if (l->n == l->cap) {
                         l->cap = l->cap ? l->cap * 2 : 4096;
                         l->ms = ff_realloc(l->ms, l->cap * sizeof(double));
+                        l->ts = ff_realloc(l->ts, l->cap * sizeof(int64_t));
                     }
+                    l->ts[l->n] = ts;
                     l->ms[l->n++] = (double)(now - ts);
                 }
             }
@@ -948,12 +975,6 @@ static void *latency_consumer(void *opaque)
     ff_codec_destroy(codec);
     ff_arena_term(&arena);
     return NULL;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
 }
 
 static double percentile(const double *sorted, size_t n, double q)
@@ -987,6 +1008,26 @@ static int wait_ready(CURL *curl, int port, ff_buf_t *body, int timeout_ms)
     return -1;
 }
 
+/* What the latency run was made of: a processor whose batches never wait
+ * for records (filling takes nothing) is at its capacity, and a p99 that
+ * rises window by window measures a queue, not a batch. */
+static void print_latency_run(const result_t *r)
+{
+    double cycle = 0;
+    for (int i = 0; i < NPHASES; i++)
+        cycle += r->lat_phase_ms[i];
+    if (cycle > 0)
+        printf("    latency run: batches of %.0f records, each %.1f ms (%.1f of them filling); "
+               "CPUs busy: processor %.2f, redis-server %.2f, broker %.2f, this harness %.2f\n",
+               r->lat_batch_records, cycle, r->lat_phase_ms[0], r->lat_busy[BUSY_PROC],
+               r->lat_busy[BUSY_REDIS], r->lat_busy[BUSY_BROKER], r->lat_harness_busy);
+    printf("    p50 / p99 ms by %.0f s of event time:", r->lat_window_s);
+    for (int w = 0; w < r->nlatwin; w++)
+        printf(" %.0f/%.0f", r->lat_p50w[w], r->lat_p99w[w]);
+    printf("\n");
+    fflush(stdout);
+}
+
 static int latency(ff_stack_t *st, const ff_conf_t *conf, const ff_conf_t *pconf, ff_codec_t *codec,
                    wl_t *w, const opts_t *o, int p, result_t *res)
 {
@@ -998,8 +1039,13 @@ static int latency(ff_stack_t *st, const ff_conf_t *conf, const ff_conf_t *pconf
     char url[64];
     double le[32], c0[32], c1[32];
     int nb0 = 0, nb1 = 0;
+    probe_t pr;
+    sample_t s0, s1;
+    double harness0 = 0;
     memset(&l, 0, sizeof l);
+    memset(&pr, 0, sizeof pr);
     ff_buf_init(&body);
+    ff_buf_init(&pr.body);
     idx = start_proc(st, p, port);
     if (idx < 0 || wait_ready(curl, port, &body, 60000) == -1) {
         fprintf(stderr, "footfall bench: %s did not become ready\n", bprocs[p].name);
@@ -1009,6 +1055,11 @@ static int latency(ff_stack_t *st, const ff_conf_t *conf, const ff_conf_t *pconf
     snprintf(url, sizeof url, "http://127.0.0.1:%d/metrics", port);
     if (http_get(curl, url, &body) == 200)
         nb0 = metric_buckets(body.data, "footfall_event_to_trigger_seconds", le, c0, 32);
+    pr.curl = curl;
+    snprintf(pr.metrics_url, sizeof pr.metrics_url, "%s", url);
+    pr.proc_pid = st->procs[idx].pid;
+    pr.redis_pid = st->redis_pid;
+    pr.broker_pid = st->broker_pid;
     l.conf = conf;
     l.p = p;
     l.partitions = o->partitions;
@@ -1022,16 +1073,36 @@ static int latency(ff_stack_t *st, const ff_conf_t *conf, const ff_conf_t *pconf
     /* Events of the first second (warming up) do not count. */
     atomic_store(&l.to_ms, ff_wall_ms() + (int64_t)(o->latency_s * 1000.0));
     atomic_store(&l.from_ms, ff_wall_ms() + 1000);
+    /* Who was busy while it was fed (the harness feeds and reads it). */
+    sample(&pr, &s0);
+    harness0 = proc_cpu_s(getpid(), false);
     if (atomic_load(&l.ready) == 1)
         rc = produce(pconf, codec, w, p, (int64_t)(res->latency_rate * o->latency_s),
                      res->latency_rate, false);
+    sample(&pr, &s1);
+    if (s0.ok && s1.ok && s1.at_us > s0.at_us) {
+        busy_between(&s0, &s1, res->lat_busy);
+        res->lat_harness_busy =
+            (proc_cpu_s(getpid(), false) - harness0) / ((double)(s1.at_us - s0.at_us) / MILLION);
+        batches_between(&s0, &s1, &res->lat_batch_records, res->lat_phase_ms);
+    }
     ff_sleep_ms(2000); /* the last outputs arrive */
     atomic_store(&l.stop, 1);
     pthread_join(thread, NULL);
     if (http_get(curl, url, &body) == 200)
         nb1 = metric_buckets(body.data, "footfall_event_to_trigger_seconds", le, c1, 32);
     if (rc == 0 && l.n > 0) {
-        qsort(l.ms, l.n, sizeof(double), cmp_double);
+        /* By window of event time, before the sort: whether later records
+         * waited longer (a queue building) or the tail is spread out. */
+        int64_t from = atomic_load(&l.from_ms), to = atomic_load(&l.to_ms);
+        int64_t width = FF_MAX((int64_t)1000, (to - from + MAX_LATWIN - 1) / MAX_LATWIN);
+        res->nlatwin = (int)FF_MIN((to - from + width - 1) / width, (int64_t)MAX_LATWIN);
+        res->lat_window_s = (double)width / 1000.0;
+        ff_window_quantiles(l.ts, l.ms, l.n, from, width, (size_t)res->nlatwin, 0.50,
+                            res->lat_p50w);
+        ff_window_quantiles(l.ts, l.ms, l.n, from, width, (size_t)res->nlatwin, 0.99,
+                            res->lat_p99w);
+        qsort(l.ms, l.n, sizeof(double), ff_cmp_double);
         res->p50_ms = percentile(l.ms, l.n, 0.50);
         res->p99_ms = percentile(l.ms, l.n, 0.99);
         res->max_ms = l.ms[l.n - 1];
@@ -1041,6 +1112,7 @@ static int latency(ff_stack_t *st, const ff_conf_t *conf, const ff_conf_t *pconf
             res->commit_p99_ms_le = bucket_quantile(le, c0, c1, nb1, 0.99);
         }
         res->latency_ran = true;
+        print_latency_run(res);
     } else if (rc == 0) {
         fprintf(stderr,
                 "footfall bench: %s wrote no output with an event time in the latency run (%lld "
@@ -1052,7 +1124,9 @@ out:
     if (idx >= 0 && ff_stack_stop_proc(st, idx, SIGTERM) != 0)
         rc = -1;
     free(l.ms);
+    free(l.ts);
     ff_buf_term(&body);
+    ff_buf_term(&pr.body);
     curl_easy_cleanup(curl);
     return rc;
 }
@@ -1391,6 +1465,24 @@ static json_t *num(double v)
     return isfinite(v) ? json_real(round(v * 10000.0) / 10000.0) : json_null();
 }
 
+/* {"processor": …, "processor_main_thread": …, "redis": …, "broker": …} */
+static json_t *busy_json(const double busy[NBUSY])
+{
+    json_t *j = json_object();
+    for (int i = 0; i < NBUSY; i++)
+        json_object_set_new(j, busy_keys[i], num(busy[i]));
+    return j;
+}
+
+/* {"fill": …, "state": …, …}: ms per batch in each step. */
+static json_t *phases_json(const double ms[NPHASES])
+{
+    json_t *j = json_object();
+    for (int i = 0; i < NPHASES; i++)
+        json_object_set_new(j, phases[i], num(ms[i]));
+    return j;
+}
+
 static int write_json(const opts_t *o, const result_t *res, char *path, size_t size)
 {
     char host[64] = "host", date[16], desc[256];
@@ -1450,17 +1542,11 @@ static int write_json(const opts_t *o, const result_t *res, char *path, size_t s
         json_object_set_new(j, "cpu_s_per_million", num(r->cpu_s_per_million));
         json_object_set_new(j, "redis_cpu_s_per_million", num(r->redis_cpu_s_per_million));
         json_object_set_new(j, "broker_cpu_s_per_million", num(r->broker_cpu_s_per_million));
-        json_t *busy = json_object();
-        for (int i = 0; i < NBUSY; i++)
-            json_object_set_new(busy, busy_keys[i], num(r->busy[i]));
-        json_object_set_new(j, "cpus_busy", busy);
+        json_object_set_new(j, "cpus_busy", busy_json(r->busy));
         json_object_set_new(j, "startup_s", num(r->startup_s));
         json_object_set_new(j, "measured_records", json_integer(r->records));
         json_object_set_new(j, "batch_records", num(r->batch_records));
-        json_t *ph = json_object();
-        for (int i = 0; i < NPHASES; i++)
-            json_object_set_new(ph, phases[i], num(r->phase_ms[i]));
-        json_object_set_new(j, "batch_phase_ms", ph);
+        json_object_set_new(j, "batch_phase_ms", phases_json(r->phase_ms));
         json_t *cmds = json_object();
         for (int i = 0; i < r->ncmds; i++) {
             json_t *c = json_object();
@@ -1477,6 +1563,20 @@ static int write_json(const opts_t *o, const result_t *res, char *path, size_t s
             json_object_set_new(j, "latency_samples", json_integer(r->latency_samples));
             json_object_set_new(j, "commit_p50_ms_le", num(r->commit_p50_ms_le));
             json_object_set_new(j, "commit_p99_ms_le", num(r->commit_p99_ms_le));
+            json_t *run = json_object(), *busy = busy_json(r->lat_busy);
+            json_t *p50 = json_array(), *p99 = json_array();
+            json_object_set_new(busy, "harness", num(r->lat_harness_busy));
+            json_object_set_new(run, "cpus_busy", busy);
+            json_object_set_new(run, "batch_records", num(r->lat_batch_records));
+            json_object_set_new(run, "batch_phase_ms", phases_json(r->lat_phase_ms));
+            json_object_set_new(run, "window_s", num(r->lat_window_s));
+            for (int w = 0; w < r->nlatwin; w++) {
+                json_array_append_new(p50, num(r->lat_p50w[w]));
+                json_array_append_new(p99, num(r->lat_p99w[w]));
+            }
+            json_object_set_new(run, "p50_ms_by_window", p50);
+            json_object_set_new(run, "p99_ms_by_window", p99);
+            json_object_set_new(j, "latency_run", run);
         }
         if (o->memory) {
             json_object_set_new(j, "rss_mb_1m", num(r->rss_mb_1m));

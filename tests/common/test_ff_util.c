@@ -1,5 +1,6 @@
 /* Tests of ff_util: parsing numbers, durations and times, buffers, JSON strings, arena, hash. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -604,4 +605,24 @@ Test(ff_arena_concat, joins_up_to_the_null_in_the_arena)
     cr_assert_str_eq(ff_arena_concat(&a, (const char *)NULL), "");
     cr_assert_str_eq(ff_arena_concat(&a, "", "x", "", (const char *)NULL), "x");
     ff_arena_term(&a);
+}
+
+/* Values by window of their times: each window's own quantile, at rank
+ * ceil(q * k) of its k values; an empty window is NAN; a time on a
+ * window's end belongs to the next; the values keep their order. */
+Test(ff_window_quantiles, gives_each_windows_own_quantile)
+{
+    const int64_t t[] = {1000, 1999, 1500, 2000, 2500, 4999, 5000};
+    double v[] = {30, 10, 20, 7, 9, 100, 55};
+    double p50[4], p99[4];
+    ff_window_quantiles(t, v, 7, 1000, 1000, 4, 0.5, p50);
+    ff_window_quantiles(t, v, 7, 1000, 1000, 4, 0.99, p99);
+    cr_assert_float_eq(p50[0], 20, 1e-9, "30, 10, 20: the 2nd of 3");
+    cr_assert_float_eq(p99[0], 30, 1e-9);
+    cr_assert_float_eq(p50[1], 7, 1e-9, "7, 9: the 1st of 2");
+    cr_assert_float_eq(p99[1], 9, 1e-9);
+    cr_assert(isnan(p50[2]) && isnan(p99[2]), "nothing in [3000, 4000)");
+    cr_assert_float_eq(p50[3], 100, 1e-9, "4999 only: 5000 is past the last window");
+    cr_assert_float_eq(v[0], 30, 1e-9);
+    cr_assert_float_eq(v[6], 55, 1e-9);
 }

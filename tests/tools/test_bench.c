@@ -16,6 +16,33 @@ static const char *const number_keys[] = {"ceiling_rps",       "rps",
                                           "redis_cpu_s_per_million",     "rss_mb_1m",
                                           "rss_mb_10m"};
 
+/* The JSON a run wrote to dir (its only file). */
+static json_t *result_json(const char *dir)
+{
+    char path[256];
+    FILE *ls;
+    json_error_t jerr;
+    snprintf(path, sizeof path, "ls %s/*.json", dir);
+    ls = popen(path, "r");
+    cr_assert(fgets(path, sizeof path, ls), "no JSON written to %s", dir);
+    pclose(ls);
+    path[strcspn(path, "\n")] = '\0';
+    json_t *root = json_load_file(path, 0, &jerr);
+    cr_assert_not_null(root, "%s: %s", path, jerr.text);
+    return root;
+}
+
+/* Each of keys in the object busy is a share of the machine: some work,
+ * none beyond its CPUs. */
+static void assert_busy(const json_t *busy, const char *const *keys, size_t n)
+{
+    double ncpu = (double)sysconf(_SC_NPROCESSORS_ONLN);
+    for (size_t i = 0; i < n; i++) {
+        double v = json_number_value(json_object_get(busy, keys[i]));
+        cr_assert(v > 0 && v <= ncpu + 0.1, "cpus_busy.%s %f", keys[i], v);
+    }
+}
+
 Test(bench, measures_a_processor_and_writes_every_figure, .timeout = 300)
 {
     char dir[] = "/tmp/footfall-bench-test-XXXXXX", path[128], *out = NULL, *err = NULL;
@@ -53,15 +80,7 @@ Test(bench, measures_a_processor_and_writes_every_figure, .timeout = 300)
     cr_assert_not_null(strstr(out, "targets:"), "%s", out);
     cr_assert_null(strstr(err, "did not"), "%s", err);
 
-    FILE *ls = NULL;
-    snprintf(path, sizeof path, "ls %s/*.json", outdir);
-    ls = popen(path, "r");
-    cr_assert(fgets(path, sizeof path, ls), "no JSON written to %s", outdir);
-    pclose(ls);
-    path[strcspn(path, "\n")] = '\0';
-    json_error_t jerr;
-    json_t *root = json_load_file(path, 0, &jerr);
-    cr_assert_not_null(root, "%s: %s", path, jerr.text);
+    json_t *root = result_json(outdir);
     cr_assert_gt(strlen(json_string_value(json_object_get(root, "machine"))), 0);
     cr_assert_eq(json_integer_value(json_object_get(root, "records")), 20000);
     json_t *foreign = json_object_get(root, "foreign");
@@ -110,11 +129,7 @@ Test(bench, measures_a_processor_and_writes_every_figure, .timeout = 300)
      * throughput target names the busier of Redis and the main thread. */
     json_t *busy = json_object_get(shelf, "cpus_busy");
     const char *busy_keys[] = {"processor", "processor_main_thread", "redis", "broker"};
-    double ncpu = (double)sysconf(_SC_NPROCESSORS_ONLN);
-    for (size_t i = 0; i < 4; i++) {
-        double v = json_number_value(json_object_get(busy, busy_keys[i]));
-        cr_assert(v > 0 && v <= ncpu + 0.1, "cpus_busy.%s %f", busy_keys[i], v);
-    }
+    assert_busy(busy, busy_keys, 4);
     cr_assert_leq(json_number_value(json_object_get(busy, "processor_main_thread")),
                   json_number_value(json_object_get(busy, "processor")) + 0.01);
     cr_assert(
@@ -124,6 +139,67 @@ Test(bench, measures_a_processor_and_writes_every_figure, .timeout = 300)
     cr_assert_null(json_object_get(shelf, "p99_ms"), "no latency run was asked for");
     cr_assert_gt(get[5], 1, "an RSS in MB");
     cr_assert_gt(get[6], 1);
+    json_decref(root);
+    snprintf(path, sizeof path, "rm -rf %s", dir);
+    cr_assert_eq(system(path), 0);
+    free(out);
+    free(err);
+}
+
+/* The latency run says what it was made of: who kept the CPUs busy while
+ * it was fed, the processor's batches, and p50/p99 by second of event
+ * time (the first second is left out, so 3 s make two windows), printed
+ * and in the JSON. footfall-shelf alerts on a few hundred of its records a
+ * second even on this small load, so each second has outputs. */
+Test(bench, the_latency_run_shows_its_load_and_its_windows, .timeout = 300)
+{
+    char dir[] = "/tmp/footfall-bench-test-XXXXXX", path[256], *out = NULL, *err = NULL;
+    cr_assert_not_null(mkdtemp(dir));
+    const char *argv[] = {FF_BIN_DIR "/footfall",
+                          "bench",
+                          "--records",
+                          "20000",
+                          "--no-memory",
+                          "--latency-seconds",
+                          "3",
+                          "--partitions",
+                          "4",
+                          "--processors",
+                          "shelf",
+                          "--out",
+                          dir,
+                          NULL};
+    int rc = ff_run(argv, NULL, &out, &err);
+    cr_assert(rc == 0 || rc == 1, "exit %d\n%s\n%s", rc, out, err);
+    cr_assert_not_null(strstr(out, "    latency run: batches of "), "%s", out);
+    cr_assert_not_null(strstr(out, "    p50 / p99 ms by 1 s of event time: "), "%s", out);
+
+    json_t *root = result_json(dir);
+    json_t *shelf = json_object_get(json_object_get(root, "processors"), "shelf");
+    double p99 = json_number_value(json_object_get(shelf, "p99_ms"));
+    cr_assert_gt(p99, 0, "a latency was measured");
+    json_t *run = json_object_get(shelf, "latency_run");
+    cr_assert_not_null(run, "the latency run's own figures");
+    const char *who[] = {"processor", "redis", "broker", "harness"};
+    assert_busy(json_object_get(run, "cpus_busy"), who, 4);
+    cr_assert_gt(json_number_value(json_object_get(run, "batch_records")), 0);
+    cr_assert(json_is_number(json_object_get(json_object_get(run, "batch_phase_ms"), "fill")));
+    cr_assert_eq(json_number_value(json_object_get(run, "window_s")), 1.0);
+    json_t *p50w = json_object_get(run, "p50_ms_by_window");
+    json_t *p99w = json_object_get(run, "p99_ms_by_window");
+    cr_assert_eq(json_array_size(p50w), 2, "seconds 1 to 3 of the feed");
+    cr_assert_eq(json_array_size(p99w), 2);
+    double top = 0;
+    for (size_t w = 0; w < 2; w++) {
+        double a = json_number_value(json_array_get(p50w, w));
+        double b = json_number_value(json_array_get(p99w, w));
+        cr_assert(a > 0 && b >= a, "window %zu: p50 %f, p99 %f", w, a, b);
+        top = FF_MAX(top, b);
+    }
+    /* Every sample is in a window: the run's p99 is no higher than the
+     * highest window's, which is no higher than the longest wait. */
+    cr_assert_leq(p99, top + 1e-9, "p99 %f, windows' highest %f", p99, top);
+    cr_assert_geq(json_number_value(json_object_get(shelf, "max_ms")), top);
     json_decref(root);
     snprintf(path, sizeof path, "rm -rf %s", dir);
     cr_assert_eq(system(path), 0);
